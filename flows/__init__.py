@@ -1,0 +1,1 @@
+"""regiescan orchestration: Prefect flows, document sources, reports and the CLI."""

@@ -1,0 +1,81 @@
+"""The `regiescan` command line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.config import ConfigError, load_config
+
+app = typer.Typer(
+    help="regiescan: measure how Dutch municipalities talk about collaboration "
+    "(regie, netwerk, zelfstandig) in their council documents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    """regiescan: measure how Dutch municipalities talk about collaboration."""
+
+
+def fail(message: str, code: int = 2) -> None:
+    err_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    corpus: Optional[Path] = typer.Option(None, help="Folder of council documents [default: the bundled corpora/sample]."),
+    out: Optional[Path] = typer.Option(None, help="Where run folders are written [default: outputs/]."),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML file with settings (see README)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's INFO logs."),
+) -> None:
+    """Run the whole pipeline on a corpus and write outputs/<run-id>/."""
+    # Prefect reads its log level at import time; INFO lines would bury the progress bar.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    try:
+        settings = load_config(config, {"corpus": corpus, "out": out})
+    except ConfigError as exc:
+        fail(str(exc))
+    if not settings.corpus.is_dir():
+        fail(f"corpus folder does not exist: {settings.corpus}")
+    from flows.pipeline import regiescan_flow
+    from flows.prefect_runtime import prefect_api
+
+    with prefect_api():
+        record = regiescan_flow(settings)
+    print_summary(record)
+
+
+def print_summary(record: dict[str, Any]) -> None:
+    counts = record["counts"]
+    table = Table(title=f"regiescan run {record['run_id']}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("documents found (inputs)", str(counts["inputs"]))
+    table.add_row("analysed", str(counts["analysed"]))
+    table.add_row("rejected", str(counts["rejected"]))
+    for reason, n in record["rejected_by_reason"].items():
+        table.add_row(f"  {reason}", str(n))
+    table.add_row("duplicates", str(counts["duplicates"]))
+    balanced = counts["inputs"] == counts["analysed"] + counts["rejected"] + counts["duplicates"]
+    table.add_row("inputs = analysed + rejected + duplicates", "[green]yes[/]" if balanced else "[red]NO[/]")
+    console.print(table)
+    if record["steps_pending"]:
+        console.print(f"Steps not built yet, the flow ended after {record['steps_done'][-1]}: "
+                      + ", ".join(record["steps_pending"]))
+    console.print(f"Outputs: {record['output_dir']}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,57 @@
+"""Run configuration: defaults here, overridden by a YAML file (--config) and CLI options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = PROJECT_ROOT / "corpora" / "sample"
+
+
+class ConfigError(ValueError):
+    """A configuration problem the user has to fix; the CLI exits 2 with this message."""
+
+
+class IngestConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_file_mb: float = Field(200.0, gt=0, description="larger files are rejected unread")
+    max_text_chars: int = Field(2_000_000, gt=0, description="longer extracted texts are rejected")
+
+
+class RunConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source: Literal["folder"] = "folder"
+    corpus: Path = DEFAULT_CORPUS
+    out: Path = PROJECT_ROOT / "outputs"
+    ingest: IngestConfig = IngestConfig()
+
+    def to_record(self) -> dict[str, Any]:
+        """JSON-ready form for run.json."""
+        return self.model_dump(mode="json")
+
+
+def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Defaults <- YAML file <- CLI overrides (None values are ignored)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {path}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path} must be a mapping (key: value)")
+        data.update(loaded)
+    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from exc

@@ -1,0 +1,1 @@
+"""Document sources: where council documents come from (a folder, Open Raadsinformatie)."""

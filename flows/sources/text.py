@@ -1,0 +1,35 @@
+"""Text clean-up shared by every reader: Unicode, whitespace and PDF hyphenation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# A word broken at a line end by the layout ("regie-\ngemeente"). Only a lower-case
+# continuation is joined: "Noord-\nBrabant" is a real hyphenated name and keeps its hyphen.
+_LINE_END_HYPHEN = re.compile(r"(?<=[a-zà-ÿ])[-\u2010\u00ad]\n[ \t]*(?=[a-zà-ÿ])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\u200c\u200d\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def repair_hyphenation(text: str) -> str:
+    """Join words split across lines by layout hyphenation."""
+    return _LINE_END_HYPHEN.sub("", text)
+
+
+def normalise_text(text: str) -> str:
+    """NFC, one kind of space and newline, no control characters, repaired hyphenation.
+
+    Newlines are kept: they separate headings and list items, which the sentence
+    splitter needs.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    text = _CONTROL.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = repair_hyphenation(text)
+    text = text.replace("\u00ad", "")  # soft hyphens that were not at a line end
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()

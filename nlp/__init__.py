@@ -1,0 +1,1 @@
+"""regiescan language analysis: spaCy components, lexicon, classifier and aggregation."""

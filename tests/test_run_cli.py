@@ -1,0 +1,97 @@
+"""`regiescan run` end to end, as a user runs it: a subprocess on a small real corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+BIN = Path(sys.executable).parent / "regiescan"
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(cwd / "prefect-home")
+    return subprocess.run([str(BIN), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    corpus = root / "corpus"
+    (corpus / "den-bosch").mkdir(parents=True)
+    (corpus / "hellevoetsluis").mkdir()
+    (corpus / "atlantis").mkdir()
+    (corpus / "den-bosch" / "2019-05-01_raadsvoorstel-samenwerking.txt").write_text(
+        "Raadsvoorstel samenwerking\n\nDe gemeente voert de regie over de uitvoering.", encoding="utf-8")
+    (corpus / "den-bosch" / "2019-05-02_kopie.md").write_text(
+        "Raadsvoorstel samenwerking\n\nDe gemeente voert de regie over de uitvoering.", encoding="utf-8")
+    (corpus / "hellevoetsluis" / "2018-02-01_coalitieakkoord.txt").write_text(
+        "Wij blijven een zelfstandige gemeente.", encoding="latin-1")
+    (corpus / "atlantis" / "2018-02-01_motie.txt").write_text("Een motie.", encoding="utf-8")
+    (corpus / "den-bosch" / "2019-06-01_leeg.txt").write_bytes(b"")
+    (corpus / "den-bosch" / "notulen.txt").write_text("Zonder datum in de naam.", encoding="utf-8")
+    out = root / "outputs"
+    result = run_cli("run", "--corpus", str(corpus), "--out", str(out), cwd=root)
+    return result, out
+
+
+def test_run_completes_cleanly_with_a_summary(small_run):
+    result, out = small_run
+    assert result.returncode == 0, result.stderr
+    combined = result.stdout + result.stderr
+    assert "Traceback" not in combined
+    assert "ERROR" not in combined
+    assert "documents found (inputs)" in result.stdout
+    assert str(out) in result.stdout.replace("\n", "")
+
+
+def test_every_input_is_analysed_rejected_or_duplicate(small_run):
+    _, out = small_run
+    run = json.loads((out / "latest" / "run.json").read_text())
+    assert run["counts"] == {"inputs": 6, "analysed": 2, "rejected": 3, "duplicates": 1}
+    assert run["rejected_by_reason"] == {"empty": 1, "missing_metadata": 1, "unknown_municipality": 1}
+    assert len(run["corpus_hash"]) == 64
+    assert run["packages"]["spacy"].startswith("3.8")
+    assert run["config"]["corpus"].endswith("corpus")
+    rejected = pd.read_parquet(out / "latest" / "rejected.parquet")
+    assert "onbekende gemeente: 'atlantis'" in set(rejected["reason"])
+
+
+def test_documents_table_carries_normalised_municipalities(small_run):
+    _, out = small_run
+    docs = pd.read_parquet(out / "latest" / "documents.parquet").set_index("ref")
+    bosch = docs.loc["den-bosch/2019-05-01_raadsvoorstel-samenwerking.txt"]
+    assert (bosch.gm_code, bosch.municipality, bosch.doc_type) == ("GM0796", "'s-Hertogenbosch", "raadsvoorstel")
+    helle = docs.loc["hellevoetsluis/2018-02-01_coalitieakkoord.txt"]
+    assert (helle.gm_code, helle.municipality_original, bool(helle.merged)) == ("GM1992", "Hellevoetsluis", True)
+    assert "zelfstandige" in helle.pages[0]  # Latin-1 decoded
+
+
+def test_latest_points_at_the_complete_run_and_no_partial_folder_is_left(small_run):
+    _, out = small_run
+    latest = out / "latest"
+    assert latest.is_symlink()
+    assert (latest / "run.json").is_file()
+    assert not [p for p in out.iterdir() if p.name.startswith(".partial-")]
+
+
+def test_bad_config_is_a_clear_error_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("ingest:\n  max_file_mb: -1\nunknown_key: 1\n", encoding="utf-8")
+    result = run_cli("run", "--config", str(bad), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "invalid configuration" in result.stderr
+    assert "max_file_mb" in result.stderr and "unknown_key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path):
+    result = run_cli("run", "--corpus", str(tmp_path / "nope"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "corpus folder does not exist" in result.stderr
