@@ -1,0 +1,122 @@
+"""Evaluate frame detection against codebook-labelled passages (`regiescan eval-frames`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from spacy.language import Language
+
+from nlp.lexicon import FRAMES
+from nlp.mentions import Mention, dominant_polarities, mentions_of
+
+
+class GoldError(ValueError):
+    pass
+
+
+def read_gold(path: Path) -> list[dict[str, Any]]:
+    """Lines {"id", "text", "frames": {frame: polarity}, ...}; errors name the line."""
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise GoldError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not isinstance(record.get("frames"), dict):
+                raise GoldError(f"{path}:{number}: expected an object with 'text' and 'frames'")
+            records.append(record)
+    return records
+
+
+@dataclass
+class FrameScores:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    polarity_right: int = 0
+    polarity_total: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def polarity_accuracy(self) -> float:
+        return self.polarity_right / self.polarity_total if self.polarity_total else 0.0
+
+
+@dataclass
+class FrameEvaluation:
+    n_passages: int
+    scores: dict[str, FrameScores]
+    misses: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "n_passages": self.n_passages,
+            "frames": {
+                f: {
+                    "precision": round(s.precision, 3), "recall": round(s.recall, 3), "f1": round(s.f1, 3),
+                    "support": s.tp + s.fn, "polarity_accuracy": round(s.polarity_accuracy, 3),
+                    "polarity_n": s.polarity_total,
+                }
+                for f, s in self.scores.items()
+            },
+        }
+
+
+def kwic(text: str, start: int, end: int, width: int = 45) -> str:
+    """Keyword in context on one line: ...left [keyword] right..."""
+    left = text[max(0, start - width):start].replace("\n", " ")
+    right = text[end:end + width].replace("\n", " ")
+    return f"{left:>{width}} [{text[start:end]}] {right}"
+
+
+def evaluate_frames(nlp: Language, records: Iterable[dict[str, Any]]) -> FrameEvaluation:
+    records = list(records)
+    scores = {frame: FrameScores() for frame in FRAMES}
+    misses: list[str] = []
+    docs = nlp.pipe((r["text"] for r in records), batch_size=64)
+    for record, doc in zip(records, docs):
+        gold: dict[str, str] = record["frames"]
+        mentions = mentions_of(doc)
+        predicted = dominant_polarities(mentions)
+        rid = record.get("id", "?")
+        for frame in FRAMES:
+            in_gold, in_pred = frame in gold, frame in predicted
+            s = scores[frame]
+            if in_gold and in_pred:
+                s.tp += 1
+                s.polarity_total += 1
+                if gold[frame] == predicted[frame]:
+                    s.polarity_right += 1
+                else:
+                    for m in _of_frame(mentions, frame):
+                        misses.append(f"{rid} polarity {frame} gold={gold[frame]} got={m.polarity} cue={m.cue!r}: {kwic(record['text'], m.start, m.end)}")
+            elif in_pred:
+                s.fp += 1
+                for m in _of_frame(mentions, frame):
+                    misses.append(f"{rid} extra {frame}.{m.subcategory}: {kwic(record['text'], m.start, m.end)}")
+            elif in_gold:
+                s.fn += 1
+                misses.append(f"{rid} missed {frame} ({gold[frame]}): {record['text'][:160]!r}")
+    return FrameEvaluation(len(records), scores, misses)
+
+
+def _of_frame(mentions: list[Mention], frame: str) -> list[Mention]:
+    return [m for m in mentions if m.frame == frame]

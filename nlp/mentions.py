@@ -1,0 +1,60 @@
+"""Plain records of a doc's frame mentions, and the per-frame polarity that dominates."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from spacy.tokens import Doc, Span
+
+from nlp.lexicon import FRAMES
+
+
+@dataclass(frozen=True)
+class Mention:
+    frame: str
+    subcategory: str
+    polarity: str
+    cue: str | None
+    cue_kind: str | None
+    explicit: bool
+    text: str
+    start: int  # character offsets in the doc's text
+    end: int
+    sentence: str
+    sentence_start: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def mention_from_span(span: Span) -> Mention:
+    sent = span.sent
+    return Mention(
+        frame=span._.frame, subcategory=span._.subcategory, polarity=span._.polarity,
+        cue=span._.cue, cue_kind=span._.cue_kind, explicit=bool(span._.explicit),
+        text=span.text, start=span.start_char, end=span.end_char,
+        sentence=sent.text.strip(), sentence_start=sent.start_char,
+    )
+
+
+def mentions_of(doc: Doc) -> list[Mention]:
+    return [mention_from_span(span) for span in doc._.frame_mentions]
+
+
+def dominant_polarities(mentions: list[Mention]) -> dict[str, str]:
+    """{frame: polarity} for mentioned frames. Each mention counts 1, one decided by a cue
+    1.5; the highest score wins and a tie between endorse and reject is "neutral" (mixed)."""
+    scores: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for m in mentions:
+        scores[m.frame][m.polarity] += 1.5 if m.explicit else 1.0
+    result: dict[str, str] = {}
+    for frame in FRAMES:
+        if frame not in scores:
+            continue
+        ranked = sorted(scores[frame].items(), key=lambda kv: -kv[1])
+        best, score = ranked[0]
+        tied = [p for p, s in ranked if s == score]
+        result[frame] = best if len(tied) == 1 else ("neutral" if {"endorse", "reject"} <= set(tied) else tied[0])
+    return result

@@ -1,0 +1,68 @@
+"""build_pipeline(config): the Dutch spaCy pipeline regiescan analyses text with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import spacy
+from pydantic import BaseModel, ConfigDict
+from spacy.language import Language
+
+# Importing the component modules registers their factories even where the package's
+# entry points are not installed (running from a source checkout).
+import nlp.frames  # noqa: F401
+import nlp.polarity  # noqa: F401
+import nlp.sentences  # noqa: F401
+from nlp.lexicon import load_lexicon
+
+# Components of a trained model that regiescan does not need; dropping them keeps it fast.
+UNUSED_TRAINED_COMPONENTS = ("ner", "parser", "senter", "textcat", "entity_linker", "entity_ruler")
+
+
+class NlpConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str = "blank"  # "blank" = spacy.blank("nl"); or an installed Dutch model, e.g. nl_core_news_lg
+    lexicon_path: Path | None = None
+    rules_path: Path | None = None
+    cues_path: Path | None = None
+    batch_size: int = 64
+
+
+class ModelNotInstalled(RuntimeError):
+    pass
+
+
+def build_pipeline(config: NlpConfig | None = None) -> Language:
+    config = config or NlpConfig()
+    if config.model == "blank":
+        nlp = spacy.blank("nl")
+        # Lookup mode: the default rule mode needs POS tags, which a blank pipeline lacks.
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.initialize()  # loads the lookup table shipped in spacy-lookups-data
+    else:
+        try:
+            nlp = spacy.load(config.model, exclude=list(UNUSED_TRAINED_COMPONENTS))
+        except OSError as exc:
+            raise ModelNotInstalled(
+                f"spaCy model {config.model!r} is not installed; install its package "
+                f"(e.g. pip install {config.model}) or use model: blank"
+            ) from exc
+        if nlp.lang != "nl":
+            raise ModelNotInstalled(f"spaCy model {config.model!r} is for language {nlp.lang!r}, not Dutch (nl)")
+    paths: dict[str, Any] = {
+        "lexicon_path": str(config.lexicon_path) if config.lexicon_path else None,
+        "rules_path": str(config.rules_path) if config.rules_path else None,
+        "cues_path": str(config.cues_path) if config.cues_path else None,
+    }
+    first = nlp.pipe_names[0] if nlp.pipe_names else None
+    nlp.add_pipe("regiescan_sentences", before=first) if first else nlp.add_pipe("regiescan_sentences")
+    nlp.add_pipe("regiescan_frames", config=paths)
+    nlp.add_pipe("regiescan_polarity", config=paths)
+    return nlp
+
+
+def lexicon_version(config: NlpConfig | None = None) -> str:
+    config = config or NlpConfig()
+    kwargs = {k: v for k, v in (("lexicon_path", config.lexicon_path), ("rules_path", config.rules_path), ("cues_path", config.cues_path)) if v}
+    return load_lexicon(**kwargs).version

@@ -1,0 +1,211 @@
+"""spaCy component `regiescan_polarity`: endorse, reject or neutral for every frame mention.
+
+For each mention the first rule that applies decides (cue lists in data/cues.yml):
+  1. attribution: the sentence relays someone else's view (volgens, aldus, laat zien,
+     a quotation of 4+ tokens around the mention)              -> neutral
+  2. replacement: "X vervangen door Y"                          -> X reject, Y endorse
+  3. transition origin: X in "van X naar Y"                     -> reject
+  4. rejection cue before ("het einde van X") or after ("X is achterhaald") the mention,
+     in the same clause, within the window                      -> reject
+  5. contrast: "niet X maar Y"                                  -> Y endorse
+  6. negation before the mention in the same clause (or just after it, no comma between)
+                                                               -> reject
+  7. transition target: Y in "van X naar Y"                     -> endorse
+  8. a question ("... ?")                                      -> neutral
+  9. an endorsement cue near the mention, same clause          -> endorse (explicit)
+ 10. otherwise                                                 -> endorse (unmarked)
+Inverted sub-categories (herindeling) then swap endorse and reject. Finally, within a
+document, unmarked mentions of a frame the author explicitly rejects at least twice (and
+at least twice as often as explicitly endorses) are read as rejected too: a writer who argues
+against the regiegemeente does not endorse it in the next, uncued sentence.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from nlp.cues import (
+    ATTRIBUTION, ENDORSEMENT, NEGATION, REJECT_AFTER, REJECT_BEFORE, REPLACEMENT,
+    TRANSITION_FROM, TRANSITION_TO, CueRules, load_cues,
+)
+from nlp.extensions import SPAN_KEY, register_extensions
+from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH, load_lexicon
+from nlp.patterns import Match, longest_non_overlapping
+from nlp.tokens import sentence_forms
+
+QUOTES = {'"', "“", "”", "„", "'", "‘", "’", "«", "»"}
+PROPAGATION_MIN_REJECTS = 2
+
+
+@dataclass(frozen=True)
+class Verdict:
+    polarity: str
+    cue: str | None
+    kind: str | None
+
+    @property
+    def explicit(self) -> bool:
+        return self.cue is not None
+
+
+UNMARKED = Verdict("endorse", None, None)
+
+
+class SentenceContext:
+    """Cues, clauses and quotations of one sentence, in sentence-token positions."""
+
+    def __init__(self, sent: Span, rules: CueRules) -> None:
+        self.indices, self.forms = sentence_forms(sent)
+        self.position = {doc_index: k for k, doc_index in enumerate(self.indices)}
+        self.cues: list[Match[frozenset[str]]] = longest_non_overlapping(rules.cues.find_matches(self.forms))
+        ends = sorted(m.start for m in rules.scope_end.find_matches(self.forms))
+        self.clause = [sum(1 for e in ends if e <= k) for k in range(len(self.forms))]
+        self.scope_end_words = {m.start: self.forms[m.start][0] for m in rules.scope_end.find_matches(self.forms)}
+        self.question = bool(self.forms) and self.forms[-1][0] == "?"
+        self.quotes = self._quotations(rules.min_quote_tokens)
+
+    def _quotations(self, min_tokens: int) -> list[tuple[int, int]]:
+        marks = [k for k, (lower, _) in enumerate(self.forms) if lower in QUOTES]
+        pairs = list(zip(marks[0::2], marks[1::2]))
+        return [(a, b) for a, b in pairs if b - a - 1 >= min_tokens]
+
+    def of_kind(self, kind: str) -> list[Match[frozenset[str]]]:
+        return [m for m in self.cues if kind in m.pattern.label]
+
+    def text(self, match: Match[frozenset[str]]) -> str:
+        return " ".join(self.forms[k][0] for k in range(match.start, match.end))
+
+
+def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdict:
+    """The polarity of a mention spanning sentence positions [start, end)."""
+    clause = ctx.clause[start]
+    for match in ctx.of_kind(ATTRIBUTION):
+        return Verdict("neutral", ctx.text(match), ATTRIBUTION)
+    for a, b in ctx.quotes:
+        if a < start and end <= b:
+            return Verdict("neutral", "citaat", ATTRIBUTION)
+    for match in ctx.of_kind(REPLACEMENT):
+        return Verdict("reject" if end <= match.start else "endorse", ctx.text(match), REPLACEMENT)
+    origin_target = _transition(start, end, ctx, rules)
+    if origin_target and origin_target.polarity == "reject":
+        return origin_target
+    window = rules.rejection_window
+    for match in ctx.of_kind(REJECT_BEFORE):
+        if match.end <= start and start - match.end <= window and ctx.clause[match.start] == clause:
+            return Verdict("reject", ctx.text(match), "rejection")
+    for match in ctx.of_kind(REJECT_AFTER):
+        if match.start >= end and match.start - end <= window and ctx.clause[match.start] == clause:
+            return Verdict("reject", ctx.text(match), "rejection")
+    verdict = _contrast(start, ctx, rules)
+    if verdict:
+        return verdict
+    for match in ctx.of_kind(NEGATION):
+        before = match.end <= start and start - match.end <= rules.negation_window
+        after = (
+            match.start >= end and match.start - end <= rules.negation_after_window
+            and "," not in {ctx.forms[k][0] for k in range(end, match.start)}
+        )
+        if (before or after) and ctx.clause[match.start] == clause:
+            return Verdict("reject", ctx.text(match), NEGATION)
+    if origin_target:
+        return origin_target
+    if ctx.question:
+        return Verdict("neutral", "?", "question")
+    for match in ctx.of_kind(ENDORSEMENT):
+        near = match.end <= start and start - match.end <= rules.endorsement_window
+        near = near or (match.start >= end and match.start - end <= rules.endorsement_window)
+        if near and ctx.clause[match.start] == clause:
+            return Verdict("endorse", ctx.text(match), ENDORSEMENT)
+    return UNMARKED
+
+
+def _transition(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdict | None:
+    """van X naar Y: X (between the markers) rejected, Y (same clause, just after) endorsed."""
+    window = rules.transition_window
+    for origin in ctx.of_kind(TRANSITION_FROM):
+        for target in ctx.of_kind(TRANSITION_TO):
+            if not (origin.end <= target.start and target.start - origin.end <= window):
+                continue
+            cue = f"{ctx.text(origin)} … {ctx.text(target)}"
+            if origin.end <= start and end <= target.start:
+                return Verdict("reject", cue, "transition")
+            if target.end <= start and start - target.end <= window // 2 and ctx.clause[target.start] == ctx.clause[start]:
+                return Verdict("endorse", cue, "transition")
+    return None
+
+
+def _contrast(start: int, ctx: SentenceContext, rules: CueRules) -> Verdict | None:
+    """niet X maar Y: a mention right after the contrast marker, with a negator before it."""
+    clause = ctx.clause[start]
+    for position, word in ctx.scope_end_words.items():
+        if word not in rules.contrast_markers or ctx.clause[position] != clause or position > start:
+            continue
+        negated = any(
+            ctx.forms[k][0] in rules.contrast_negators for k in range(max(0, position - 8), position)
+        )
+        if negated:
+            return Verdict("endorse", f"niet … {word}", "contrast")
+    return None
+
+
+class PolarityTagger:
+    def __init__(self, rules: CueRules, inverted: frozenset[str]) -> None:
+        self.rules = rules
+        self.inverted = inverted
+        register_extensions()
+
+    def __call__(self, doc: Doc) -> Doc:
+        mentions = list(doc.spans[SPAN_KEY]) if SPAN_KEY in doc.spans else []
+        contexts: dict[int, SentenceContext] = {}
+        for span in mentions:
+            sent = span.sent
+            ctx = contexts.get(sent.start)
+            if ctx is None:
+                ctx = contexts[sent.start] = SentenceContext(sent, self.rules)
+            start, end = ctx.position[span.start], ctx.position[span.end - 1] + 1
+            verdict = decide(start, end, ctx, self.rules)
+            polarity = verdict.polarity
+            if f"{span._.frame}.{span._.subcategory}" in self.inverted:
+                polarity = {"endorse": "reject", "reject": "endorse"}.get(polarity, polarity)
+            span._.polarity = polarity
+            span._.cue = verdict.cue
+            span._.cue_kind = verdict.kind
+            span._.explicit = verdict.explicit
+        _propagate_rejection(mentions)
+        return doc
+
+
+def _propagate_rejection(mentions: list[Span]) -> None:
+    by_frame: dict[str, list[Span]] = {}
+    for span in mentions:
+        by_frame.setdefault(span._.frame, []).append(span)
+    for spans in by_frame.values():
+        explicit = Counter(s._.polarity for s in spans if s._.explicit)
+        if explicit["reject"] < PROPAGATION_MIN_REJECTS or explicit["reject"] < 2 * explicit["endorse"]:
+            continue
+        for span in spans:
+            if not span._.explicit:
+                span._.polarity = "reject"
+                span._.cue_kind = "document"
+                span._.cue = "(elders in de tekst afgewezen)"
+
+
+@Language.factory(
+    "regiescan_polarity",
+    default_config={"lexicon_path": None, "rules_path": None, "cues_path": None},
+)
+def make_polarity_tagger(
+    nlp: Language, name: str, lexicon_path: str | None, rules_path: str | None, cues_path: str | None
+) -> PolarityTagger:
+    cues_file = Path(cues_path) if cues_path else CUES_PATH
+    lexicon = load_lexicon(
+        Path(lexicon_path) if lexicon_path else LEXICON_PATH,
+        Path(rules_path) if rules_path else RULES_PATH,
+        cues_file,
+    )
+    return PolarityTagger(load_cues(cues_file), lexicon.inverted)

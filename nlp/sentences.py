@@ -1,0 +1,117 @@
+"""A sentence splitter for council documents: abbreviations, list items, headings.
+
+Rules (data in data/sentences.yml): a sentence ends at . ! ? (and closing quotes or
+brackets after them) when a capital, digit or list marker follows; a blank line always
+ends one; a single line break ends one before a list item, after a line that already
+closed with punctuation, or after a short heading-like line. A line break inside a
+wrapped paragraph (PDF) does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from spacy.language import Language
+from spacy.tokens import Doc, Token
+
+from nlp.lexicon import DATA_DIR
+
+CLOSERS = {'"', "'", "”", "’", ")", "]", "»", "“", "‘"}
+ENDERS = {".", "!", "?", "…", "...", "?!", "!?"}
+
+
+@dataclass(frozen=True)
+class SentenceRules:
+    final_abbreviations: frozenset[str]
+    list_markers: frozenset[str]
+    heading_max_words: int
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path = DATA_DIR / "sentences.yml") -> SentenceRules:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return SentenceRules(
+        frozenset(a.lower() for a in data["final_abbreviations"]),
+        frozenset(data["list_markers"]),
+        int(data["heading_max_words"]),
+    )
+
+
+def _starts_new(token: Token) -> bool:
+    text = token.text
+    return text[:1].isupper() or text[:1].isdigit() or text[:1] in CLOSERS or not text[:1].isalnum()
+
+
+def _is_list_item_start(doc: Doc, i: int, rules: SentenceRules) -> bool:
+    """Token i opens a list item: a marker, "1." / "1)" / "a)" at the start of a line."""
+    token = doc[i]
+    if token.text in rules.list_markers:
+        return True
+    if i + 1 < len(doc) and doc[i + 1].text in {".", ")"}:
+        return token.text.isdigit() or (len(token.text) == 1 and token.text.isalpha() and doc[i + 1].text == ")")
+    return False
+
+
+def set_sentence_starts(doc: Doc, rules: SentenceRules) -> Doc:
+    if not len(doc):
+        return doc
+    for i, token in enumerate(doc):
+        token.is_sent_start = i == 0
+    line_start = True  # the current token is the first non-space token of a line
+    line_words = 0
+    previous: Token | None = None
+    pending_break = False  # a sentence ender was seen; the next real token may start a new one
+    for i, token in enumerate(doc):
+        if token.is_space:
+            newlines = token.text.count("\n")
+            if newlines and previous is not None:
+                nxt = _next_non_space(doc, i)
+                if nxt is not None:
+                    closed = previous.text in ENDERS or previous.text in CLOSERS or previous.text.endswith(":")
+                    heading = line_words <= rules.heading_max_words and doc[nxt].text[:1].isupper()
+                    if newlines >= 2 or closed or heading or _is_list_item_start(doc, nxt, rules):
+                        doc[nxt].is_sent_start = True
+                        pending_break = False
+                line_start, line_words = True, 0
+            continue
+        if pending_break and token.text not in CLOSERS:
+            if _starts_new(token):
+                token.is_sent_start = True
+            pending_break = False
+        if token.text in ENDERS:
+            # "1." opening a list item is not the end of a sentence.
+            list_number = previous is not None and previous.text.isdigit() and _at_line_start(doc, previous.i)
+            if not list_number:
+                pending_break = True
+        elif token.text.lower() in rules.final_abbreviations:
+            pending_break = True
+        if line_start and _is_list_item_start(doc, i, rules) and i > 0:
+            token.is_sent_start = True
+        line_start = False
+        line_words += 1
+        previous = token
+    return doc
+
+
+def _next_non_space(doc: Doc, i: int) -> int | None:
+    for j in range(i + 1, len(doc)):
+        if not doc[j].is_space:
+            return j
+    return None
+
+
+def _at_line_start(doc: Doc, i: int) -> bool:
+    return i == 0 or (doc[i - 1].is_space and "\n" in doc[i - 1].text)
+
+
+@Language.factory("regiescan_sentences", default_config={"rules_path": None})
+def make_sentence_splitter(nlp: Language, name: str, rules_path: str | None):  # type: ignore[no-untyped-def]
+    rules = load_rules(Path(rules_path)) if rules_path else load_rules()
+
+    def split(doc: Doc) -> Doc:
+        return set_sentence_starts(doc, rules)
+
+    return split
