@@ -23,7 +23,9 @@ Source markup (one UTF-8 text file per document):
 * DOCX and ODT: the lines of a paragraph are joined with single spaces.
 
 Output is deterministic as far as the libraries allow: fixed creation/modification
-dates (taken from a ``YYYY-MM-DD`` prefix of the file name, else ``DEFAULT_DATE``), fixed
+dates (taken from a ``YYYY-MM-DD_`` prefix of the file name, else from the ``date`` column
+of a ``manifest.csv`` next to the source, the output or the default output, else
+``DEFAULT_DATE``), fixed
 metadata, and the ZIP containers of DOCX/ODT are rewritten with fixed timestamps.
 
 Usage::
@@ -38,6 +40,7 @@ Requires fpdf2, python-docx and odfpy.
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import re
 import sys
@@ -125,8 +128,30 @@ def doc_date(name: str) -> datetime:
     return datetime(year, month, day, 12, 0, 0, tzinfo=timezone.utc)
 
 
-def parse_source(path: Path) -> SourceDoc:
-    """Parse the text markup of one source file into blocks."""
+def manifest_dates(*folders: Path) -> dict[str, datetime]:
+    """Dates by file name from ``manifest.csv`` files (columns ``file`` and ``date``).
+
+    Used for delivered documents whose names carry no ``YYYY-MM-DD_`` prefix.
+    """
+    dates: dict[str, datetime] = {}
+    for folder in folders:
+        manifest = folder / "manifest.csv"
+        if not manifest.is_file():
+            continue
+        with manifest.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", (row.get("date") or "").strip())
+                if row.get("file") and m:
+                    y, mo, d = (int(g) for g in m.groups())
+                    dates.setdefault(row["file"], datetime(y, mo, d, 12, tzinfo=timezone.utc))
+    return dates
+
+
+def parse_source(path: Path, date: datetime | None = None) -> SourceDoc:
+    """Parse the text markup of one source file into blocks.
+
+    ``date`` overrides the date derived from the file name.
+    """
     raw = path.read_text(encoding="utf-8")
     lines = raw.replace("\r\n", "\n").split("\n")
     if not lines or not lines[0].startswith("# "):
@@ -162,7 +187,7 @@ def parse_source(path: Path) -> SourceDoc:
                 current = Block("para", [], i)
             current.lines.append(stripped)
     close()
-    return SourceDoc(path=path, title=title, blocks=blocks, date=doc_date(path.name))
+    return SourceDoc(path=path, title=title, blocks=blocks, date=date or doc_date(path.name))
 
 
 def to_latin1(text: str, where: str) -> str:
@@ -225,6 +250,12 @@ def build_pdf(doc: SourceDoc) -> bytes:
         for offset, line in enumerate(block.lines):
             where = f"{doc.path}:{block.lineno + offset}"
             text = to_latin1(line.rstrip(), where)
+            if block.kind != "para":
+                # Headings keep one line: shrink the font until the line fits.
+                fitted = size
+                while pdf.get_string_width(text) > pdf.epw and fitted > 10:
+                    fitted -= 0.5
+                    pdf.set_font("Helvetica", style, fitted)
             if pdf.get_string_width(text) > pdf.epw:
                 raise SourceError(
                     f"{where}: line is too wide for the PDF page "
@@ -406,8 +437,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for path, rel, ext in sources:
         target = out / rel
+        dates = manifest_dates(path.parent, target.parent, DEFAULT_OUT / rel.parent)
         try:
-            data = BUILDERS[ext](parse_source(path))
+            data = BUILDERS[ext](parse_source(path, dates.get(target.name)))
         except SourceError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -13,6 +14,8 @@ from flows.municipalities import MunicipalityRegistry, UnknownMunicipality
 from flows.provenance import corpus_hash
 from flows.sources.base import Candidate
 from flows.sources.rejection import Rejected
+
+logger = logging.getLogger(__name__)
 
 DOCUMENT_COLUMNS = [
     "doc_id", "ref", "source", "format", "municipality_input", "gm_code", "municipality",
@@ -95,6 +98,10 @@ def _ingest_one(candidate: Candidate, out: _Collector, registry: MunicipalityReg
             raise Rejected("unknown_municipality", f"{exc.reason}: {exc.value!r}") from exc
     except Rejected as rejection:
         out.reject(candidate, rejection, municipality_input)
+        return
+    except Exception as exc:  # a reader bug must cost one document, never the run
+        logger.warning("unexpected error reading %s", candidate.ref, exc_info=True)
+        out.reject(candidate, Rejected("reader_error", f"onverwachte fout bij lezen: {type(exc).__name__}: {exc}"[:300]), municipality_input)
         return
     text_hash = content_hash(loaded.pages)
     if text_hash in out.first_ref_by_hash:

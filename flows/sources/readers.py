@@ -6,6 +6,7 @@ Each reader returns pages so evidence can cite a page; formats without fixed pag
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +54,12 @@ def decode_text(data: bytes) -> str:
 def _read_plain(path: Path) -> Extracted:
     text = decode_text(path.read_bytes())
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    # A short first line without a closing full stop reads as the document's title.
-    is_heading = first.startswith("#") or (len(first) <= 120 and not first.endswith("."))
+    # A short first line without a closing full stop reads as the document's title; a
+    # one- or two-word first line is usually a letterhead ("GEMEENTE HELMOND"), not a title.
+    is_heading = first.startswith("#") or (
+        len(first) <= 120 and not first.endswith(".") and len(first.split()) >= 3
+        and not first.lower().startswith("gemeente ")
+    )
     title = first.lstrip("#").strip() if is_heading else None
     return Extracted([text], title or None)
 
@@ -88,7 +93,7 @@ def _read_pdf(path: Path) -> Extracted:
                 ok = 0
             if not ok:
                 raise Rejected("encrypted", "PDF met wachtwoord beveiligd")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [strip_page_number(page.extract_text() or "") for page in reader.pages]
         title = (reader.metadata.title if reader.metadata else None) or None
     except Rejected:
         raise
@@ -97,6 +102,19 @@ def _read_pdf(path: Path) -> Extracted:
     if not any(p.strip() for p in pages):
         raise Rejected("no_text_layer", "geen tekstlaag: OCR nodig")
     return Extracted(pages, title)
+
+
+_PAGE_NUMBER_LINE = re.compile(r"^\s*(pagina|page|blz\.?|p\.)?\s*-?\s*\d{1,4}\s*(van|/|of)?\s*\d{0,4}\s*-?\s*$", re.IGNORECASE)
+
+
+def strip_page_number(page: str) -> str:
+    """Drop a page-number header or footer line ("Pagina 3", "- 3 -", "3 van 12")."""
+    lines = page.strip("\n").split("\n")
+    if lines and _PAGE_NUMBER_LINE.match(lines[-1]):
+        lines.pop()
+    if lines and _PAGE_NUMBER_LINE.match(lines[0]):
+        lines.pop(0)
+    return "\n".join(lines)
 
 
 def _check_zip(path: Path) -> None:
@@ -135,7 +153,8 @@ def _read_docx(path: Path) -> Extracted:
 
 
 def _read_odt(path: Path) -> Extracted:
-    from odf import teletype, text as odftext
+    from odf import teletype
+    from odf.namespaces import TEXTNS
     from odf.opendocument import load
 
     _check_zip(path)
@@ -143,8 +162,8 @@ def _read_odt(path: Path) -> Extracted:
         document = load(str(path))
     except Exception as exc:  # odfpy raises many types for broken packages
         raise Rejected("corrupt", f"ODT onleesbaar of beschadigd ({type(exc).__name__})") from exc
-    wanted = {odftext.H().qname, odftext.P().qname}
-    lines = [teletype.extractText(node) for node in _walk(document.text) if node.qname in wanted]
+    wanted = {(TEXTNS, "h"), (TEXTNS, "p")}
+    lines = [teletype.extractText(node) for node in _walk(document.text) if getattr(node, "qname", None) in wanted]
     return Extracted(["\n".join(lines)], None)
 
 

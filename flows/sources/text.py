@@ -6,8 +6,11 @@ import re
 import unicodedata
 
 # A word broken at a line end by the layout ("regie-\ngemeente"). Only a lower-case
-# continuation is joined: "Noord-\nBrabant" is a real hyphenated name and keeps its hyphen.
-_LINE_END_HYPHEN = re.compile(r"(?<=[a-zà-ÿ])[-\u2010\u00ad]\n[ \t]*(?=[a-zà-ÿ])")
+# continuation is joined: "Noord-\nBrabant" is a real hyphenated name and keeps its hyphen,
+# and so does an elided compound part before a conjunction ("Noord- en Oost-Gelderland").
+_LINE_END_HYPHEN = re.compile(
+    r"(?<=[a-zà-ÿ])[-\u2010\u00ad]\n[ \t]*(?!(?:en|of|tot|en/of)\b)(?=[a-zà-ÿ])"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\u200c\u200d\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
