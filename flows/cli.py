@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows import cli_nlp
 from flows.config import ConfigError, load_config
 
 app = typer.Typer(
@@ -71,11 +72,12 @@ def print_summary(record: dict[str, Any]) -> None:
     balanced = counts["inputs"] == counts["analysed"] + counts["rejected"] + counts["duplicates"]
     table.add_row("inputs = analysed + rejected + duplicates", "[green]yes[/]" if balanced else "[red]NO[/]")
     console.print(table)
-    if record["steps_pending"]:
-        console.print(f"Steps not built yet, the flow ended after {record['steps_done'][-1]}: "
-                      + ", ".join(record["steps_pending"]))
+    cache = record["analysis_cache"]
+    console.print(f"Analysed now: {cache['documents_analysed_now']}, from cache: {cache['documents_from_cache']}")
     console.print(f"Outputs: {record['output_dir']}")
 
+
+cli_nlp.register(app)
 
 if __name__ == "__main__":
     app()

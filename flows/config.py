@@ -8,6 +8,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from nlp.aggregate import AggregationConfig
+from nlp.pipeline import NlpConfig
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = PROJECT_ROOT / "corpora" / "sample"
 
@@ -27,7 +30,15 @@ class RunConfig(BaseModel):
     source: Literal["folder"] = "folder"
     corpus: Path = DEFAULT_CORPUS
     out: Path = PROJECT_ROOT / "outputs"
+    cache_dir: Path | None = Field(None, description="analysis cache [default: <out>/.cache]")
+    batch_size: int = Field(200, ge=1, description="documents per analyse/classify task")
     ingest: IngestConfig = IngestConfig()
+    nlp: NlpConfig = NlpConfig()
+    aggregation: AggregationConfig = AggregationConfig()
+
+    @property
+    def analysis_cache(self) -> Path:
+        return self.cache_dir or self.out / ".cache" / "analysis"
 
     def to_record(self) -> dict[str, Any]:
         """JSON-ready form for run.json."""

@@ -14,6 +14,8 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
+STARTUP_TIMEOUT_SECONDS = 180
+
 # Telemetry would try (and fail, offline) to reach Prefect's servers and log an ERROR.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -32,7 +34,9 @@ def prefect_api() -> Iterator[str]:
         yield configured
         return
     server = SubprocessASGIServer()  # the instance Prefect's own clients would reuse
-    server.start()
+    # A fresh PREFECT_HOME migrates its database first, which on a busy 2-core machine can
+    # take longer than Prefect's default start-up timeout.
+    server.start(timeout=max(STARTUP_TIMEOUT_SECONDS, prefect.settings.PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()))
 
     async def drain() -> None:
         for result in (APILogWorker.drain_all(), EventsWorker.drain_all()):

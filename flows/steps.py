@@ -4,40 +4,66 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from flows.analysis import AnalyseOutcome, analyse_documents, classify_documents
+from flows.cache import AnalysisCache, cache_key
 from flows.config import RunConfig
-from flows.ingest import IngestResult, ingest
+from flows.ingest import REJECTED_COLUMNS, IngestResult, ingest
 from flows.municipalities import default_registry
 from flows.outputs import RunFolder, atomic_write_json, atomic_write_parquet
 from flows.progress import progress_bar
 from flows.provenance import package_versions
 from flows.sources.folder import FolderSource
+from flows.results import batch_tables
+from flows.tables import SCHEMAS, TableWriter, validate
+from nlp.aggregate import aggregate, trend
+from nlp.analyser import Analyser
+from nlp.pipeline import NlpConfig
 
 # Results are cached by content hash inside the steps themselves, not by Prefect's input
 # hashing (which would hash whole corpora and client objects on every call).
-STEP = dict(cache_policy=NO_CACHE, persist_result=False)
+STEP: dict[str, Any] = dict(cache_policy=NO_CACHE, persist_result=False)
+STREAMED_TABLES = ("sentences", "evidence", "document_stance")
+
+
+@lru_cache(maxsize=2)
+def _analyser(nlp_config_json: str) -> Analyser:
+    """One spaCy pipeline and model per worker process (building them takes seconds)."""
+    return Analyser(NlpConfig.model_validate_json(nlp_config_json))
 
 
 @dataclass
 class RunState:
-    """What a run carries from step to step."""
+    """What a run carries from step to step (lives in the flow's process)."""
 
     config: RunConfig
     folder: RunFolder
     started_at: str
+    lexicon_version: str = ""
+    model_card: dict[str, Any] = field(default_factory=dict)
+    writers: dict[str, TableWriter] = field(default_factory=dict)
+    late_rejections: list[dict[str, Any]] = field(default_factory=list)
+    n_analysed: int = 0
+    n_from_cache: int = 0
     steps_done: list[str] = field(default_factory=list)
-    steps_pending: list[str] = field(default_factory=list)
 
 
 @task(name="open-run", **STEP)
 def open_run(config: RunConfig) -> RunState:
     folder = RunFolder(config.out)
-    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    return RunState(config=config, folder=folder, started_at=started)
+    state = RunState(config, folder, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    analyser = _analyser(config.nlp.model_dump_json())
+    assert analyser.model is not None
+    state.lexicon_version = analyser.lexicon_version
+    state.model_card = analyser.model.card
+    state.writers = {name: TableWriter(name, folder.path(f"{name}.parquet")) for name in STREAMED_TABLES}
+    return state
 
 
 @task(name="ingest", **STEP)
@@ -47,33 +73,121 @@ def ingest_documents(state: RunState) -> IngestResult:
     candidates = list(source.candidates())
     with progress_bar("Reading documents", total=len(candidates)) as advance:
         result = ingest(candidates, source.name, default_registry(), config.ingest, advance)
-    atomic_write_parquet(state.folder.path("documents.parquet"), result.documents)
-    atomic_write_parquet(state.folder.path("rejected.parquet"), result.rejected)
     atomic_write_parquet(state.folder.path("duplicates.parquet"), result.duplicates)
     state.steps_done.append("ingest")
     return result
 
 
+def document_meta(ingested: IngestResult) -> pd.DataFrame:
+    return ingested.documents.drop(columns=["pages"]).set_index("doc_id")
+
+
+def document_batches(state: RunState, ingested: IngestResult) -> list[list[dict[str, Any]]]:
+    """Documents in batches of config.batch_size, each with its cache key."""
+    model_version = str(state.model_card["model_version"])
+    rows = ingested.documents[["doc_id", "content_sha256", "pages"]].to_dict("records")
+    for row in rows:
+        row["cache_key"] = cache_key(row["content_sha256"], state.lexicon_version, model_version)
+    size = state.config.batch_size
+    return [rows[i:i + size] for i in range(0, len(rows), size)]
+
+
+@task(name="analyse", **STEP)
+def analyse_batch(nlp_config: NlpConfig, cache_root: str, batch: list[dict[str, Any]]) -> AnalyseOutcome:
+    """spaCy analysis of the batch's documents that are not in the cache."""
+    from pathlib import Path
+
+    cache = AnalysisCache(Path(cache_root))
+    cached = {d["doc_id"]: hit for d in batch if (hit := cache.get(d["cache_key"])) is not None}
+    todo = [d for d in batch if d["doc_id"] not in cached]
+    outcome = analyse_documents(_analyser(nlp_config.model_dump_json()), todo, {d["doc_id"]: d["cache_key"] for d in todo}) if todo else AnalyseOutcome()
+    outcome.cached = cached
+    return outcome
+
+
+@task(name="classify", **STEP)
+def classify_batch(nlp_config: NlpConfig, cache_root: str, analysed: AnalyseOutcome) -> AnalyseOutcome:
+    """Stance of the new documents' sentences; their records go into the cache."""
+    from pathlib import Path
+
+    if analysed.pending:
+        cache = AnalysisCache(Path(cache_root))
+        analysed.classified = classify_documents(_analyser(nlp_config.model_dump_json()), analysed.pending)
+        for record in analysed.classified.values():
+            cache.put(record["cache_key"], record)
+        analysed.pending = []  # the spaCy-derived objects are not needed any more
+    return analysed
+
+
+@task(name="collect", **STEP)
+def collect_batch(state: RunState, meta: pd.DataFrame, outcome: AnalyseOutcome) -> None:
+    """Append a batch's sentences, evidence and document stances to the run's tables."""
+    results = {k: (v, True) for k, v in outcome.cached.items()}
+    results.update({k: (v, False) for k, v in outcome.classified.items()})
+    for name, frame in batch_tables(meta, results).items():
+        state.writers[name].write(frame)
+    state.n_analysed += len(results)
+    state.n_from_cache += len(outcome.cached)
+    state.late_rejections.extend(outcome.rejected)
+
+
+@task(name="aggregate", **STEP)
+def aggregate_stance(state: RunState) -> dict[str, pd.DataFrame]:
+    """Municipality and municipality x year stance from the sentence stances."""
+    for writer in state.writers.values():
+        writer.close()
+    folder, config = state.folder, state.config.aggregation
+    sentences = pd.read_parquet(folder.path("sentences.parquet"), columns=["doc_id", "stance"])
+    documents = pd.read_parquet(folder.path("document_stance.parquet"), columns=["doc_id", "gm_code", "municipality", "year"])
+    by_municipality = aggregate(sentences, documents, ["gm_code"], config)
+    dated = documents.dropna(subset=["year"]).astype({"year": int})
+    by_year = aggregate(sentences, dated, ["gm_code", "year"], config)
+    if not by_municipality.empty:
+        years = documents.groupby("gm_code")["year"].agg(first_year="min", last_year="max").reset_index()
+        by_municipality = by_municipality.merge(years, on="gm_code", how="left").merge(trend(by_year, config), on="gm_code", how="left")
+        by_municipality["trend"] = by_municipality["trend"].fillna("onbekend")
+    else:
+        by_municipality = by_municipality.reindex(columns=list(SCHEMAS["municipality_stance"].columns))
+        by_year = by_year.reindex(columns=list(SCHEMAS["municipality_year_stance"].columns))
+    tables = {"municipality_stance": by_municipality, "municipality_year_stance": by_year}
+    for name, frame in tables.items():
+        atomic_write_parquet(folder.path(f"{name}.parquet"), validate(name, frame))
+    state.steps_done.extend(["analyse", "classify", "aggregate"])
+    return tables
+
+
 @task(name="close-run", **STEP)
 def close_run(state: RunState, ingested: IngestResult) -> dict[str, Any]:
-    """Write run.json, check the count invariant and publish the run folder."""
-    counts = {
-        "inputs": ingested.inputs,
-        "analysed": len(ingested.documents),
-        "rejected": len(ingested.rejected),
-        "duplicates": len(ingested.duplicates),
-    }
+    """Write the remaining tables and run.json, check the count invariant, publish the run."""
+    late = pd.DataFrame(state.late_rejections, columns=["doc_id", "reason_code", "reason"])
+    docs = ingested.documents
+    refs = docs.set_index("doc_id")
+    late_rows = pd.DataFrame({
+        "ref": [refs.at[d, "ref"] for d in late["doc_id"]], "source": [refs.at[d, "source"] for d in late["doc_id"]],
+        "stage": "analyse", "reason_code": late["reason_code"], "reason": late["reason"],
+        "municipality_input": [refs.at[d, "municipality_input"] for d in late["doc_id"]],
+        "input_sha256": None,
+    }, columns=REJECTED_COLUMNS)
+    rejected = pd.concat([ingested.rejected, late_rows], ignore_index=True) if len(late_rows) else ingested.rejected
+    analysed_docs = docs[~docs["doc_id"].isin(set(late["doc_id"]))]
+    atomic_write_parquet(state.folder.path("documents.parquet"), analysed_docs)
+    atomic_write_parquet(state.folder.path("rejected.parquet"), rejected)
+    counts = {"inputs": ingested.inputs, "analysed": state.n_analysed, "rejected": len(rejected), "duplicates": len(ingested.duplicates)}
     if counts["inputs"] != counts["analysed"] + counts["rejected"] + counts["duplicates"]:
         raise RuntimeError(f"count invariant broken (a document was lost): {counts}")
+    card = state.model_card
     record = {
         "run_id": state.folder.run_id,
         "started_at": state.started_at,
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "counts": counts,
-        "rejected_by_reason": ingested.rejected["reason_code"].value_counts().sort_index().to_dict(),
+        "rejected_by_reason": rejected["reason_code"].value_counts().sort_index().to_dict(),
+        "analysis_cache": {"documents_from_cache": state.n_from_cache, "documents_analysed_now": state.n_analysed - state.n_from_cache},
         "steps_done": state.steps_done,
-        "steps_pending": state.steps_pending,
         "corpus_hash": ingested.corpus_hash,
+        "lexicon_version": state.lexicon_version,
+        "model": {"version": card["model_version"], "lexicon_version": card["lexicon_version"],
+                  "cross_validation": {k: card["cross_validation"][k] for k in ("folds", "macro_f1", "accuracy", "per_class")}},
         "config": state.config.to_record(),
         "packages": package_versions(),
     }

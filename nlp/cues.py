@@ -31,7 +31,8 @@ class CueRules:
     contrast_markers: frozenset[str]
     min_quote_tokens: int
     transition_window: int
-    rejection_window: int
+    rejection_before_window: int
+    rejection_after_window: int
     negation_window: int
     negation_after_window: int
     endorsement_window: int
@@ -76,7 +77,8 @@ def load_cues(path: Path = CUES_PATH) -> CueRules:
         contrast_markers=frozenset(_strings(data["contrast"], "markers", path)),
         min_quote_tokens=int(data["attribution"]["min_quote_tokens"]),
         transition_window=int(data["transition"]["window"]),
-        rejection_window=int(data["rejection"]["window"]),
+        rejection_before_window=int(data["rejection"]["before_window"]),
+        rejection_after_window=int(data["rejection"]["after_window"]),
         negation_window=int(data["negation"]["window"]),
         negation_after_window=int(data["negation"]["after_window"]),
         endorsement_window=int(data["endorsement"]["window"]),

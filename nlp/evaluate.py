@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from spacy.language import Language
+
+if TYPE_CHECKING:
+    from nlp.analyser import Analyser
 
 from nlp.lexicon import FRAMES
 from nlp.mentions import Mention, dominant_polarities, mentions_of
@@ -120,3 +123,34 @@ def evaluate_frames(nlp: Language, records: Iterable[dict[str, Any]]) -> FrameEv
 
 def _of_frame(mentions: list[Mention], frame: str) -> list[Mention]:
     return [m for m in mentions if m.frame == frame]
+
+
+def evaluate_stance(analyser: Analyser, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stance macro-F1 of the model and of the plain keyword count, on all and on hard cases."""
+    from nlp.annotations import is_hard
+    from nlp.baseline import keyword_stance
+    from nlp.classifier import stance_metrics
+
+    analysed = list(analyser.analyse(r["text"] for r in records))
+    results = analyser.stances(analysed)
+    gold = [r["stance"] for r in records]
+    model_pred = [res.stance for res in results]
+    keyword_pred = [keyword_stance(a.mentions) for a in analysed]
+    hard = [i for i, r in enumerate(records) if is_hard(r)]
+
+    def subset(values: list[str], index: list[int]) -> list[str]:
+        return [values[i] for i in index]
+
+    report: dict[str, Any] = {
+        "n": len(records),
+        "n_hard": len(hard),
+        "model": stance_metrics(gold, model_pred),
+        "keyword_count": stance_metrics(gold, keyword_pred),
+        "model_hard": stance_metrics(subset(gold, hard), subset(model_pred, hard)) if hard else None,
+        "keyword_count_hard": stance_metrics(subset(gold, hard), subset(keyword_pred, hard)) if hard else None,
+        "errors": [
+            {"id": r.get("id"), "gold": g, "predicted": p, "text": r["text"]}
+            for r, g, p in zip(records, gold, model_pred) if g != p
+        ],
+    }
+    return report

@@ -14,7 +14,7 @@ from spacy.language import Language
 import nlp.frames  # noqa: F401
 import nlp.polarity  # noqa: F401
 import nlp.sentences  # noqa: F401
-from nlp.lexicon import load_lexicon
+from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH, Lexicon, load_lexicon
 
 # Components of a trained model that regiescan does not need; dropping them keeps it fast.
 UNUSED_TRAINED_COMPONENTS = ("ner", "parser", "senter", "textcat", "entity_linker", "entity_ruler")
@@ -62,7 +62,9 @@ def build_pipeline(config: NlpConfig | None = None) -> Language:
     return nlp
 
 
-def lexicon_version(config: NlpConfig | None = None) -> str:
+def configured_lexicon(config: NlpConfig | None = None) -> Lexicon:
+    """The lexicon the configuration names (the bundled one by default)."""
     config = config or NlpConfig()
-    kwargs = {k: v for k, v in (("lexicon_path", config.lexicon_path), ("rules_path", config.rules_path), ("cues_path", config.cues_path)) if v}
-    return load_lexicon(**kwargs).version
+    return load_lexicon(
+        config.lexicon_path or LEXICON_PATH, config.rules_path or RULES_PATH, config.cues_path or CUES_PATH
+    )

@@ -94,18 +94,17 @@ def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdi
     origin_target = _transition(start, end, ctx, rules)
     if origin_target and origin_target.polarity == "reject":
         return origin_target
-    window = rules.rejection_window
     for match in ctx.of_kind(REJECT_BEFORE):
-        if match.end <= start and start - match.end <= window and ctx.clause[match.start] == clause:
+        if _precedes(match, start, rules.rejection_before_window, ctx):
             return Verdict("reject", ctx.text(match), "rejection")
     for match in ctx.of_kind(REJECT_AFTER):
-        if match.start >= end and match.start - end <= window and ctx.clause[match.start] == clause:
+        if match.start >= end and match.start - end <= rules.rejection_after_window and ctx.clause[match.start] == clause:
             return Verdict("reject", ctx.text(match), "rejection")
     verdict = _contrast(start, ctx, rules)
     if verdict:
         return verdict
     for match in ctx.of_kind(NEGATION):
-        before = match.end <= start and start - match.end <= rules.negation_window
+        before = _precedes(match, start, rules.negation_window, ctx)
         after = (
             match.start >= end and match.start - end <= rules.negation_after_window
             and "," not in {ctx.forms[k][0] for k in range(end, match.start)}
@@ -122,6 +121,14 @@ def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdi
         if near and ctx.clause[match.start] == clause:
             return Verdict("endorse", ctx.text(match), ENDORSEMENT)
     return UNMARKED
+
+
+def _precedes(cue: Match[frozenset[str]], start: int, window: int, ctx: SentenceContext) -> bool:
+    """The cue comes before the mention, within the window, in its clause, with no other cue
+    between them ("afscheid van X en kiezen voor Y": the nearer cue decides Y)."""
+    if not (cue.end <= start and start - cue.end <= window and ctx.clause[cue.start] == ctx.clause[start]):
+        return False
+    return not any(cue.end <= other.start and other.end <= start for other in ctx.cues if other is not cue)
 
 
 def _transition(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdict | None:

@@ -1,0 +1,93 @@
+"""Analyse and classify ingested documents; results are plain JSON-ready records.
+
+One record per document holds everything later steps need (sentences with their stance,
+frame mentions with page numbers), so it can be cached by content hash + lexicon version
++ model version and a rerun with unchanged inputs does no NLP work.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from nlp.analyser import Analysed, Analyser, analyse_doc
+from nlp.classifier import STANCES
+from nlp.language import NAMES_NL, guess_language
+
+PAGE_SEPARATOR = "\n\n"
+
+
+def join_pages(pages: Sequence[str]) -> tuple[str, list[int]]:
+    """The document text and the character offset where each page starts."""
+    starts, offset = [], 0
+    for page in pages:
+        starts.append(offset)
+        offset += len(page) + len(PAGE_SEPARATOR)
+    return PAGE_SEPARATOR.join(pages), starts
+
+
+def page_of(offset: int, page_starts: list[int]) -> int:
+    return bisect.bisect_right(page_starts, offset)  # 1-based page number
+
+
+@dataclass
+class PendingDocument:
+    """A parsed document waiting for classification."""
+
+    doc_id: str
+    cache_key: str
+    analysed: Analysed
+    page_starts: list[int]
+
+
+@dataclass
+class AnalyseOutcome:
+    cached: dict[str, dict[str, Any]] = field(default_factory=dict)  # doc_id -> result record
+    pending: list[PendingDocument] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # doc_id, reason_code, reason
+    classified: dict[str, dict[str, Any]] = field(default_factory=dict)  # doc_id -> new result record
+
+
+def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]], keys: dict[str, str]) -> AnalyseOutcome:
+    """spaCy analysis of the documents not in `keys`' cache hits (`keys`: doc_id -> cache key)."""
+    outcome = AnalyseOutcome()
+    joined = {d["doc_id"]: join_pages(list(d["pages"])) for d in documents}
+    texts = (joined[d["doc_id"]][0] for d in documents)
+    for document, parsed in zip(documents, analyser.parse(texts)):
+        doc_id = document["doc_id"]
+        language = guess_language(t.text for t in parsed if not t.is_space)
+        if language not in (None, "nl"):
+            outcome.rejected.append({
+                "doc_id": doc_id, "reason_code": "not_dutch",
+                "reason": f"niet Nederlands (lijkt {NAMES_NL[language]})",
+            })
+            continue
+        outcome.pending.append(PendingDocument(doc_id, keys[doc_id], analyse_doc(parsed), joined[doc_id][1]))
+    return outcome
+
+
+def classify_documents(analyser: Analyser, pending: list[PendingDocument]) -> dict[str, dict[str, Any]]:
+    """Stance of every sentence and of every document, as cacheable records."""
+    results = analyser.stances([p.analysed for p in pending])
+    records: dict[str, dict[str, Any]] = {}
+    for item, result in zip(pending, results):
+        starts = item.page_starts
+        records[item.doc_id] = {
+            "cache_key": item.cache_key,
+            "n_sentences": item.analysed.n_sentences,
+            "n_tokens": item.analysed.n_tokens,
+            "stance": result.stance,
+            "probabilities": result.probabilities,
+            "frames": result.frames,
+            "sentences": [
+                {
+                    "start": u.unit.start, "end": u.unit.end, "page": page_of(u.unit.start, starts),
+                    "text": u.unit.text, "stance": u.stance,
+                    **{f"p_{s}": round(float(p), 4) for s, p in zip(STANCES, u.probabilities)},
+                }
+                for u in result.units
+            ],
+            "mentions": [{**m.as_dict(), "page": page_of(m.start, starts)} for m in result.mentions],
+        }
+    return records

@@ -1,0 +1,36 @@
+"""Per-document analysis cache: one JSON file per (content hash, lexicon, model) key.
+
+Keys are content, not objects: the same text analysed with the same lexicon and model gives
+the same record, so any run can reuse it. A changed lexicon or model changes every key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from flows.outputs import atomic_write_text
+
+
+def cache_key(content_sha256: str, lexicon_version: str, model_version: str) -> str:
+    return hashlib.sha256(f"{content_sha256}|{lexicon_version}|{model_version}".encode()).hexdigest()
+
+
+class AnalysisCache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        try:
+            record = json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None  # missing or damaged entries are recomputed
+        return record if isinstance(record, dict) and record.get("cache_key") == key else None
+
+    def put(self, key: str, record: dict[str, Any]) -> None:
+        atomic_write_text(self._path(key), json.dumps(record, ensure_ascii=False))

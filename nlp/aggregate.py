@@ -1,0 +1,133 @@
+"""Each municipality's stance, with uncertainty (formulas in docs/method.md).
+
+Input: one row per classified sentence (document, municipality, year, sentence stance).
+Per municipality (and per municipality x year):
+  R, N, Z  = sentences whose stance is regie, netwerk, zelfstandig
+  position = (N - R) / (N + R)  in [-1, +1]: -1 all regie, +1 all netwerk
+  interval = 2.5 and 97.5 percentiles of the position over bootstrap draws that resample
+             the municipality's documents with replacement (seeded)
+  shares   = R, N, Z over R + N + Z
+  category = onvoldoende bewijs | zelfstandig | regiegemeente | netwerkgemeente | hybride
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+CATEGORIES = ("regiegemeente", "netwerkgemeente", "hybride", "zelfstandig", "onvoldoende bewijs")
+
+
+class AggregationConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bootstrap_draws: int = Field(1000, ge=100, description="bootstrap resamples of documents")
+    seed: int = Field(20140617, description="random seed of the bootstrap")
+    interval: float = Field(0.95, gt=0.5, lt=1.0, description="coverage of the percentile interval")
+    min_evidence_sentences: int = Field(8, ge=1, description="fewer stance-bearing sentences: onvoldoende bewijs")
+    min_documents: int = Field(2, ge=1, description="fewer documents with evidence: onvoldoende bewijs")
+    min_documents_per_year: int = Field(1, ge=1, description="the same for one municipality-year")
+    min_trend_sentences: int = Field(5, ge=1, description="regie+netwerk sentences a year needs to count in the trend")
+    axis_threshold: float = Field(0.33, gt=0, lt=1, description="|position| beyond this: regie- or netwerkgemeente")
+    zelfstandig_share: float = Field(0.35, gt=0, lt=1, description="zelfstandig share from which (if largest) zelfstandig")
+
+
+def _position(r: np.ndarray, n: np.ndarray) -> np.ndarray:
+    total = r + n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (n - r) / total, np.nan)
+
+
+def categorise(r: int, n: int, z: int, documents_with_evidence: int, min_documents: int, config: AggregationConfig) -> str:
+    evidence = r + n + z
+    if evidence < config.min_evidence_sentences or documents_with_evidence < min_documents:
+        return "onvoldoende bewijs"
+    if z / evidence >= config.zelfstandig_share and z >= max(r, n):
+        return "zelfstandig"
+    if r + n == 0:
+        return "onvoldoende bewijs"
+    position = (n - r) / (r + n)
+    if position <= -config.axis_threshold:
+        return "regiegemeente"
+    if position >= config.axis_threshold:
+        return "netwerkgemeente"
+    return "hybride"
+
+
+def per_document_counts(sentences: pd.DataFrame) -> pd.DataFrame:
+    """R, N, Z and sentence totals per document (documents without evidence keep zeros)."""
+    counts = pd.crosstab(sentences["doc_id"], sentences["stance"])
+    for stance in ("regie", "netwerk", "zelfstandig", "geen"):
+        if stance not in counts:
+            counts[stance] = 0
+    return counts[["regie", "netwerk", "zelfstandig", "geen"]]
+
+
+def _summarise(
+    group_counts: pd.DataFrame, config: AggregationConfig, min_documents: int, rng: np.random.Generator
+) -> dict[str, object]:
+    r_docs = group_counts["regie"].to_numpy()
+    n_docs = group_counts["netwerk"].to_numpy()
+    z_docs = group_counts["zelfstandig"].to_numpy()
+    r, n, z = int(r_docs.sum()), int(n_docs.sum()), int(z_docs.sum())
+    evidence = r + n + z
+    with_evidence = int(((r_docs + n_docs + z_docs) > 0).sum())
+    draws = rng.integers(0, len(group_counts), size=(config.bootstrap_draws, len(group_counts)))
+    boot = _position(r_docs[draws].sum(axis=1), n_docs[draws].sum(axis=1))
+    boot = boot[~np.isnan(boot)]
+    tail = (1 - config.interval) / 2 * 100
+    low, high = (np.percentile(boot, [tail, 100 - tail]) if len(boot) else (np.nan, np.nan))
+    return {
+        "n_documents": len(group_counts),
+        "n_documents_with_evidence": with_evidence,
+        "n_sentences": int(group_counts.to_numpy().sum()),
+        "n_evidence_sentences": evidence,
+        "n_regie": r, "n_netwerk": n, "n_zelfstandig": z,
+        "regie_share": r / evidence if evidence else np.nan,
+        "netwerk_share": n / evidence if evidence else np.nan,
+        "zelfstandig_share": z / evidence if evidence else np.nan,
+        "position": float(_position(np.array([r]), np.array([n]))[0]),
+        "position_low": float(low), "position_high": float(high),
+        "category": categorise(r, n, z, with_evidence, min_documents, config),
+    }
+
+
+def aggregate(sentences: pd.DataFrame, documents: pd.DataFrame, keys: list[str], config: AggregationConfig) -> pd.DataFrame:
+    """One row per group of `keys` (e.g. ["gm_code"] or ["gm_code", "year"]).
+
+    `sentences`: doc_id, stance; `documents`: doc_id, gm_code, municipality, year (every
+    analysed document, so documents without a single sentence of evidence count too).
+    """
+    counts = per_document_counts(sentences).reindex(documents["doc_id"], fill_value=0)
+    min_documents = config.min_documents_per_year if "year" in keys else config.min_documents
+    meta = documents.set_index("doc_id")
+    rows = []
+    for group_key, group in meta.groupby(keys, sort=True):
+        doc_ids = list(group.index)
+        # One generator per group, seeded from the group's key: results do not depend on
+        # which other municipalities are in the corpus.
+        key_tuple = group_key if isinstance(group_key, tuple) else (group_key,)
+        seed = [config.seed, *(int.from_bytes(str(k).encode()[:8].ljust(8, b"\0"), "little") for k in key_tuple)]
+        rng = np.random.default_rng(seed)
+        row = dict(zip(keys, key_tuple))
+        row["municipality"] = meta.loc[doc_ids[0], "municipality"]
+        row.update(_summarise(counts.loc[doc_ids], config, min_documents, rng))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def trend(year_table: pd.DataFrame, config: AggregationConfig) -> pd.DataFrame:
+    """Per municipality: slope of the yearly position (per year, least squares over the years
+    with at least min_trend_sentences regie+netwerk sentences) and its direction:
+    "naar netwerk", "naar regie" or "stabiel" (|slope| < 0.05); "onbekend" below two years."""
+    rows = []
+    enough = year_table[(year_table["n_regie"] + year_table["n_netwerk"]) >= config.min_trend_sentences]
+    for gm_code in year_table["gm_code"].unique():
+        group = enough[enough["gm_code"] == gm_code]
+        if group["year"].nunique() < 2:
+            rows.append({"gm_code": gm_code, "trend_slope": np.nan, "trend": "onbekend"})
+            continue
+        slope = float(np.polyfit(group["year"].astype(float), group["position"].astype(float), 1)[0])
+        direction = "naar netwerk" if slope >= 0.05 else "naar regie" if slope <= -0.05 else "stabiel"
+        rows.append({"gm_code": gm_code, "trend_slope": slope, "trend": direction})
+    return pd.DataFrame(rows, columns=["gm_code", "trend_slope", "trend"])

@@ -1,0 +1,64 @@
+"""The analysis entry point the CLI and the flow share: texts -> units, mentions, stance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.classifier import MODEL_DIR, StanceModel, load_model
+from nlp.mentions import Mention, mentions_of
+from nlp.pipeline import NlpConfig, build_pipeline, configured_lexicon
+from nlp.stance import TextStance, classify_units, text_stance
+from nlp.units import Unit, passage_unit, units_of
+
+
+@dataclass
+class Analysed:
+    units: list[Unit]
+    mentions: list[Mention]
+    n_sentences: int
+    n_tokens: int
+
+
+def analyse_doc(doc: Doc, whole: bool = False) -> Analysed:
+    """Units (one passage, or one per sentence for long texts) and mentions of a parsed text."""
+    if whole:
+        unit = passage_unit(doc)
+        units = [unit] if unit else []
+    else:
+        units = units_of(doc)
+    n_sentences = sum(1 for s in doc.sents if s.text.strip())
+    return Analysed(units, mentions_of(doc), n_sentences, sum(1 for t in doc if not t.is_space))
+
+
+class Analyser:
+    """A spaCy pipeline and the stance model built for the same lexicon."""
+
+    def __init__(self, config: NlpConfig | None = None, model_dir: Path = MODEL_DIR, with_model: bool = True) -> None:
+        self.config = config or NlpConfig()
+        self.nlp: Language = build_pipeline(self.config)
+        self.lexicon = configured_lexicon(self.config)
+        self.lexicon_version = self.lexicon.version
+        self.model: StanceModel | None = (
+            load_model(model_dir, expected_lexicon=self.lexicon_version) if with_model else None
+        )
+
+    def parse(self, texts: Iterable[str]) -> Iterator[Doc]:
+        return self.nlp.pipe(texts, batch_size=self.config.batch_size)
+
+    def analyse(self, texts: Iterable[str], whole: bool = False) -> Iterator[Analysed]:
+        for doc in self.parse(texts):
+            yield analyse_doc(doc, whole)
+
+    def stances(self, analysed: Sequence[Analysed]) -> list[TextStance]:
+        if self.model is None:
+            raise RuntimeError("this Analyser was built without a stance model")
+        probabilities = classify_units(self.model, [a.units for a in analysed])
+        return [text_stance(a.units, p, a.mentions) for a, p in zip(analysed, probabilities)]
+
+    def classify(self, texts: Sequence[str]) -> list[TextStance]:
+        return self.stances(list(self.analyse(texts)))

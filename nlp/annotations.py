@@ -1,0 +1,64 @@
+"""Annotated passages (corpora/annotations/*.jsonl): reading and validating them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nlp.lexicon import FRAMES, POLARITIES
+
+STANCE_LABELS = ("regie", "netwerk", "zelfstandig", "geen")
+ANNOTATIONS_DIR = Path(__file__).resolve().parent.parent / "corpora" / "annotations"
+
+
+class AnnotationError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Annotated:
+    id: str
+    text: str
+    stance: str
+    frames: dict[str, str]
+    hard: bool
+    source: str  # file name
+
+
+def is_hard(record: dict[str, Any]) -> bool:
+    """Our sets flag hard cases with "hard": true; codebook files mark them in the note."""
+    if "hard" in record:
+        return bool(record["hard"])
+    return str(record.get("note") or "").lower().startswith("hard")
+
+
+def read_annotations(path: Path) -> list[Annotated]:
+    records: list[Annotated] = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            where = f"{path.name}:{number}"
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise AnnotationError(f"{where}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"].strip():
+                raise AnnotationError(f"{where}: expected an object with a non-empty 'text'")
+            stance = raw.get("stance")
+            if stance not in STANCE_LABELS:
+                raise AnnotationError(f"{where}: stance must be one of {STANCE_LABELS}, got {stance!r}")
+            frames = raw.get("frames") or {}
+            if not isinstance(frames, dict) or any(f not in FRAMES or p not in POLARITIES for f, p in frames.items()):
+                raise AnnotationError(f"{where}: frames must map {FRAMES} to {POLARITIES}")
+            records.append(Annotated(str(raw.get("id", number)), raw["text"], stance, frames, is_hard(raw), path.name))
+    return records
+
+
+def training_files(directory: Path = ANNOTATIONS_DIR) -> list[Path]:
+    files = sorted(directory.glob("*.jsonl"))
+    if not files:
+        raise AnnotationError(f"no annotation files (*.jsonl) in {directory}")
+    return files

@@ -1,0 +1,195 @@
+"""The stance classifier: one scikit-learn Pipeline over TF-IDF words, character n-grams
+(Dutch compounds) and the spaCy frame/voice features; trained, cross-validated, persisted
+with skops (never pickle) together with the versions it depends on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline
+
+from nlp.units import Unit
+
+STANCES = ("regie", "netwerk", "zelfstandig", "geen")
+MODEL_FORMAT = "regiescan-stance/1"
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+MODEL_FILE = "stance_model.skops"
+CARD_JSON = "model_card.json"
+CARD_MD = "model_card.md"
+
+# The only types a model file may contain; skops refuses anything else (no arbitrary code).
+TRUSTED_TYPES = [
+    "builtins.dict", "builtins.list", "builtins.str", "builtins.tuple",
+    "numpy.dtype", "numpy.ndarray", "numpy.float64", "numpy.int64",
+    "scipy.sparse._csr.csr_matrix",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+]
+
+
+class ModelError(RuntimeError):
+    """A model file that is missing, untrusted or does not fit the current lexicon."""
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    c: float = 4.0
+    frame_weight: float = 1.0
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (3, 5)
+    cv_folds: int = 5
+    seed: int = 13
+
+
+def units_frame(units: Sequence[Unit], feature_names: Sequence[str]) -> pd.DataFrame:
+    """The classifier's input: a text column and one column per feature, in a fixed order."""
+    rows = np.zeros((len(units), len(feature_names)))
+    index = {name: k for k, name in enumerate(feature_names)}
+    for i, unit in enumerate(units):
+        for name, value in unit.features.items():
+            k = index.get(name)
+            if k is not None:
+                rows[i, k] = value
+    frame = pd.DataFrame(rows, columns=list(feature_names))
+    frame.insert(0, "text", [u.text for u in units])
+    return frame
+
+
+def make_pipeline(feature_names: Sequence[str], settings: ModelSettings) -> Pipeline:
+    features = ColumnTransformer(
+        [
+            ("words", TfidfVectorizer(ngram_range=settings.word_ngrams, min_df=2, sublinear_tf=True), "text"),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=settings.char_ngrams, min_df=2, sublinear_tf=True), "text"),
+            ("frames", "passthrough", list(feature_names)),
+        ],
+        transformer_weights={"words": 1.0, "chars": 1.0, "frames": settings.frame_weight},
+    )
+    classifier = LogisticRegression(C=settings.c, class_weight="balanced", max_iter=5000)
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def stance_metrics(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
+    labels = list(STANCES)
+    precision, recall, f1, support = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)
+    return {
+        "macro_f1": round(float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)), 4),
+        "accuracy": round(float(np.mean(np.asarray(gold) == np.asarray(predicted))), 4),
+        "n": len(gold),
+        "per_class": {
+            label: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        },
+        "confusion_matrix": {"labels": labels, "rows_gold_columns_predicted": confusion_matrix(gold, predicted, labels=labels).tolist()},
+    }
+
+
+@dataclass
+class StanceModel:
+    pipeline: Pipeline
+    feature_names: list[str]
+    card: dict[str, Any]
+
+    @property
+    def lexicon_version(self) -> str:
+        return str(self.card["lexicon_version"])
+
+    @property
+    def version(self) -> str:
+        return str(self.card["model_version"])
+
+    def predict_proba(self, units: Sequence[Unit]) -> np.ndarray:
+        """Probabilities per unit in STANCES order."""
+        if not units:
+            return np.zeros((0, len(STANCES)))
+        raw = self.pipeline.predict_proba(units_frame(units, self.feature_names))
+        order = [list(self.pipeline.classes_).index(s) for s in STANCES]
+        return raw[:, order]
+
+
+def training_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
+    sha = hashlib.sha256()
+    for text, label in zip(texts, labels):
+        sha.update(f"{label}\t{text}\n".encode("utf-8"))
+    return sha.hexdigest()
+
+
+def train(
+    units: Sequence[Unit], labels: Sequence[str], feature_names: Sequence[str], lexicon_version: str,
+    settings: ModelSettings = ModelSettings(), sources: Sequence[str] = (),
+) -> StanceModel:
+    """Fit on all examples; the card carries stratified k-fold cross-validated metrics."""
+    frame = units_frame(units, feature_names)
+    y = np.asarray(labels)
+    folds = StratifiedKFold(n_splits=settings.cv_folds, shuffle=True, random_state=settings.seed)
+    cv_predicted = cross_val_predict(make_pipeline(feature_names, settings), frame, y, cv=folds)
+    pipeline = make_pipeline(feature_names, settings).fit(frame, y)
+    data_hash = training_hash([u.text for u in units], labels)
+    card = {
+        "format": MODEL_FORMAT,
+        "model_version": f"{dt.date.today():%Y.%m.%d}+{data_hash[:8]}",
+        "lexicon_version": lexicon_version,
+        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "training_data": {"files": list(sources), "n_examples": len(labels), "sha256": data_hash,
+                          "class_counts": {s: int((y == s).sum()) for s in STANCES}},
+        "settings": {k: v for k, v in settings.__dict__.items()},
+        "cross_validation": {"folds": settings.cv_folds, "seed": settings.seed, **stance_metrics(y, cv_predicted)},
+        "classes": list(STANCES),
+    }
+    return StanceModel(pipeline, list(feature_names), card)
+
+
+def save_model(model: StanceModel, directory: Path = MODEL_DIR) -> None:
+    import skops.io as sio
+
+    from flows.outputs import atomic_write_bytes, atomic_write_json, atomic_write_text
+    from nlp.model_card import render_card
+
+    payload = {"format": MODEL_FORMAT, "card_json": json.dumps(model.card, sort_keys=True),
+               "feature_names": list(model.feature_names), "pipeline": model.pipeline}
+    atomic_write_bytes(directory / MODEL_FILE, sio.dumps(payload))
+    atomic_write_json(directory / CARD_JSON, model.card)
+    atomic_write_text(directory / CARD_MD, render_card(model.card))
+
+
+def load_model(directory: Path = MODEL_DIR, expected_lexicon: str | None = None) -> StanceModel:
+    """Load through skops with TRUSTED_TYPES only; refuse a model built for another lexicon."""
+    import skops.io as sio
+
+    path = directory / MODEL_FILE
+    if not path.is_file():
+        raise ModelError(f"no stance model at {path}; train one with `regiescan train`")
+    try:
+        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+        if untrusted:
+            raise ModelError(f"{path} contains types that are not trusted: {untrusted}")
+        payload = sio.load(path, trusted=TRUSTED_TYPES)
+    except ModelError:
+        raise
+    except Exception as exc:  # skops raises many types for corrupt files
+        raise ModelError(f"cannot read model file {path}: {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise ModelError(f"{path} is not a {MODEL_FORMAT} model file")
+    card = json.loads(payload["card_json"])
+    model = StanceModel(payload["pipeline"], list(payload["feature_names"]), card)
+    if expected_lexicon is not None and model.lexicon_version != expected_lexicon:
+        raise ModelError(
+            f"the stance model was trained with lexicon {model.lexicon_version}, but the lexicon in use "
+            f"is {expected_lexicon}; retrain with `regiescan train` (or restore the lexicon it was built for)"
+        )
+    return model

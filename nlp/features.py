@@ -1,0 +1,56 @@
+"""Classifier features of a text unit (a passage, or one sentence of a document).
+
+The unit's spaCy analysis contributes log counts of frame mentions by frame x polarity
+and frame x polarity x sub-category, plus author-voice marker groups (data/voice.yml).
+Words and character n-grams are added by the classifier's own TF-IDF vectorisers.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from nlp.lexicon import DATA_DIR, FRAMES, POLARITIES, Lexicon
+from nlp.mentions import Mention
+from nlp.patterns import PatternSet, TokenPattern
+
+VOICE_PATH = DATA_DIR / "voice.yml"
+
+
+@lru_cache(maxsize=2)
+def voice_patterns(path: Path = VOICE_PATH) -> PatternSet[str]:
+    groups = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return PatternSet(TokenPattern.parse(p, group) for group, patterns in groups.items() for p in patterns)
+
+
+@lru_cache(maxsize=2)
+def voice_groups(path: Path = VOICE_PATH) -> tuple[str, ...]:
+    return tuple(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def feature_names(lexicon: Lexicon) -> list[str]:
+    names = [f"frame:{f}:{p}" for f in FRAMES for p in POLARITIES]
+    names += [f"cue:{f}:{p}" for f in FRAMES for p in ("endorse", "reject")]
+    names += [
+        f"sub:{f}.{s}:{p}" for f, subs in lexicon.entries.items() for s in subs for p in POLARITIES
+    ]
+    names += [f"voice:{g}" for g in voice_groups()]
+    return names
+
+
+def unit_features(mentions: list[Mention], forms: list[tuple[str, str]]) -> dict[str, float]:
+    """Feature values of one unit from its mentions and its (lower, lemma) tokens."""
+    counts: dict[str, float] = {}
+    for m in mentions:
+        for key in (f"frame:{m.frame}:{m.polarity}", f"sub:{m.frame}.{m.subcategory}:{m.polarity}"):
+            counts[key] = counts.get(key, 0.0) + 1.0
+        if m.explicit and m.polarity in ("endorse", "reject"):
+            key = f"cue:{m.frame}:{m.polarity}"
+            counts[key] = counts.get(key, 0.0) + 1.0
+    for match in voice_patterns().find_matches(forms):
+        key = f"voice:{match.pattern.label}"
+        counts[key] = counts.get(key, 0.0) + 1.0
+    return {k: math.log1p(v) for k, v in counts.items()}

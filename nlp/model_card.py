@@ -1,0 +1,47 @@
+"""The model card in Markdown, rendered from the JSON card shipped beside the model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def render_card(card: dict[str, Any]) -> str:
+    cv = card["cross_validation"]
+    lines = [
+        "# regiescan stance model",
+        "",
+        f"- model version: `{card['model_version']}`",
+        f"- lexicon version: `{card['lexicon_version']}`",
+        f"- trained: {card['trained_at']}",
+        f"- training data: {card['training_data']['n_examples']} passages from "
+        + ", ".join(f"`{f}`" for f in card["training_data"]["files"])
+        + f" (sha256 `{card['training_data']['sha256'][:12]}`)",
+        "- classes: " + ", ".join(f"{k} {v}" for k, v in card["training_data"]["class_counts"].items()),
+        f"- settings: {card['settings']}",
+        "",
+        f"## {cv['folds']}-fold stratified cross-validation (seed {cv['seed']})",
+        "",
+        f"Macro-F1 **{cv['macro_f1']:.3f}**, accuracy {cv['accuracy']:.3f}, n = {cv['n']}.",
+        "",
+        "| class | precision | recall | F1 | support |",
+        "|---|---|---|---|---|",
+    ]
+    for label, m in cv["per_class"].items():
+        lines.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+    labels = cv["confusion_matrix"]["labels"]
+    lines += ["", "Confusion matrix (rows: gold, columns: predicted):", "", "| gold \\ predicted | " + " | ".join(labels) + " |",
+              "|---" * (len(labels) + 1) + "|"]
+    for label, row in zip(labels, cv["confusion_matrix"]["rows_gold_columns_predicted"]):
+        lines.append(f"| {label} | " + " | ".join(str(v) for v in row) + " |")
+    lines += [
+        "",
+        "## Intended use and limits",
+        "",
+        "Classifies which collaboration frame the author of a Dutch passage endorses (regie, netwerk,",
+        "zelfstandig) or none (geen), following the project codebook. Trained on passages written for",
+        "regiescan (synthetic, labelled by the codebook), not on real council documents: figures on real",
+        "text are reported separately (`regiescan eval-stance`). Longer texts are classified sentence by",
+        "sentence. Not meant for other languages or for texts outside local government collaboration.",
+        "",
+    ]
+    return "\n".join(lines)

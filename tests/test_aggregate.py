@@ -1,0 +1,83 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from nlp.aggregate import AggregationConfig, aggregate, categorise, trend
+
+
+def corpus(n_docs: int, regie_per_doc: list[int], netwerk_per_doc: list[int], gm="GM0001", year=2020):
+    """Sentence and document tables for n_docs documents cycling through the given counts."""
+    sentences, documents = [], []
+    for d in range(n_docs):
+        doc_id = f"{gm}-{year}-{d}"
+        documents.append({"doc_id": doc_id, "gm_code": gm, "municipality": "X", "year": year})
+        r, n = regie_per_doc[d % len(regie_per_doc)], netwerk_per_doc[d % len(netwerk_per_doc)]
+        sentences += [{"doc_id": doc_id, "stance": "regie"}] * r + [{"doc_id": doc_id, "stance": "netwerk"}] * n
+        sentences += [{"doc_id": doc_id, "stance": "geen"}] * 5
+    return pd.DataFrame(sentences), pd.DataFrame(documents)
+
+
+def test_position_shares_and_interval_contain_the_estimate():
+    s, d = corpus(6, [3, 0, 1], [1, 4, 2])
+    row = aggregate(s, d, ["gm_code"], AggregationConfig()).iloc[0]
+    assert (row.n_regie, row.n_netwerk) == (8, 14)
+    assert row.position == pytest.approx((14 - 8) / 22)
+    assert row.position_low <= row.position <= row.position_high
+    assert row.regie_share == pytest.approx(8 / 22)
+    assert row.n_documents == 6 and row.n_sentences == 22 + 30
+
+
+def test_bootstrap_interval_shrinks_as_documents_are_added():
+    widths = []
+    for n_docs in (6, 24, 96):
+        s, d = corpus(n_docs, [3, 0, 1], [1, 4, 2])
+        row = aggregate(s, d, ["gm_code"], AggregationConfig()).iloc[0]
+        widths.append(row.position_high - row.position_low)
+    assert widths[0] > widths[1] > widths[2]
+    assert widths[2] < widths[0] / 2.5  # about 1/sqrt(n): 16x the documents, ~4x narrower
+
+
+def test_bootstrap_is_seeded_and_independent_of_other_municipalities():
+    s1, d1 = corpus(12, [2, 0, 1, 3, 5], [1, 3, 2, 0, 4], gm="GM0001")
+    s2, d2 = corpus(5, [4], [0], gm="GM0002")
+    alone = aggregate(s1, d1, ["gm_code"], AggregationConfig()).iloc[0]
+    together = aggregate(pd.concat([s1, s2]), pd.concat([d1, d2]), ["gm_code"], AggregationConfig())
+    again = together.set_index("gm_code").loc["GM0001"]
+    assert (alone.position_low, alone.position_high) == (again.position_low, again.position_high)
+    other_seed = aggregate(s1, d1, ["gm_code"], AggregationConfig(seed=1)).iloc[0]
+    assert (other_seed.position_low, other_seed.position_high) != (alone.position_low, alone.position_high)
+
+
+@pytest.mark.parametrize(
+    "r, n, z, docs, expected",
+    [
+        (20, 2, 1, 4, "regiegemeente"),
+        (2, 20, 1, 4, "netwerkgemeente"),
+        (10, 9, 2, 4, "hybride"),
+        (3, 4, 12, 4, "zelfstandig"),
+        (3, 2, 1, 4, "onvoldoende bewijs"),  # too few evidence sentences
+        (20, 2, 1, 1, "onvoldoende bewijs"),  # all evidence from one document
+    ],
+)
+def test_categories(r, n, z, docs, expected):
+    assert categorise(r, n, z, docs, 2, AggregationConfig()) == expected
+
+
+def test_documents_without_evidence_count_in_the_bootstrap():
+    s, d = corpus(4, [2], [1])
+    extra = pd.DataFrame([{"doc_id": f"empty{i}", "gm_code": "GM0001", "municipality": "X", "year": 2020} for i in range(4)])
+    row = aggregate(s, pd.concat([d, extra]), ["gm_code"], AggregationConfig()).iloc[0]
+    assert row.n_documents == 8 and row.n_documents_with_evidence == 4
+
+
+def test_trend_direction_from_years_with_enough_evidence():
+    frames = []
+    for year, (r, n) in zip((2015, 2018, 2021, 2024), ((8, 1), (6, 3), (3, 6), (1, 8))):
+        s, d = corpus(2, [r], [n], year=year)
+        frames.append((s, d))
+    s = pd.concat([f[0] for f in frames])
+    d = pd.concat([f[1] for f in frames])
+    years = aggregate(s, d, ["gm_code", "year"], AggregationConfig())
+    result = trend(years, AggregationConfig()).iloc[0]
+    assert result.trend == "naar netwerk" and result.trend_slope > 0
+    assert np.isnan(trend(years[years.year == 2015], AggregationConfig()).iloc[0].trend_slope)

@@ -1,0 +1,103 @@
+"""The shipped stance model: its card, its persistence, and the classify contract."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import skops.io as sio
+
+from nlp.annotations import read_annotations, training_files
+from nlp.classifier import MODEL_DIR, MODEL_FILE, ModelError, load_model, training_hash
+from nlp.lexicon import default_lexicon
+
+BIN = Path(sys.executable).parent / "regiescan"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(expected_lexicon=default_lexicon().version)
+
+
+def test_shipped_model_matches_lexicon_and_annotations(model):
+    """Fails when the lexicon or the annotations changed without `regiescan train`."""
+    records = [r for f in training_files() for r in read_annotations(f)]
+    assert model.card["training_data"]["sha256"] == training_hash([r.text for r in records], [r.stance for r in records])
+    assert model.lexicon_version == default_lexicon().version
+
+
+def test_model_card_has_cross_validated_metrics(model):
+    cv = model.card["cross_validation"]
+    assert cv["folds"] >= 5 and cv["n"] == model.card["training_data"]["n_examples"] >= 700
+    assert set(cv["per_class"]) == {"regie", "netwerk", "zelfstandig", "geen"}
+    assert len(cv["confusion_matrix"]["rows_gold_columns_predicted"]) == 4
+    assert (MODEL_DIR / "model_card.md").read_text().count("|") > 20
+
+
+def test_mismatched_lexicon_is_a_clear_error():
+    with pytest.raises(ModelError, match="trained with lexicon .* retrain with `regiescan train`"):
+        load_model(expected_lexicon="0.0+other")
+
+
+def test_untrusted_types_are_refused(tmp_path):
+    sio.dump({"format": "regiescan-stance/1", "card_json": "{}", "feature_names": [], "pipeline": Path("/")},
+             tmp_path / MODEL_FILE)
+    with pytest.raises(ModelError, match="not trusted"):
+        load_model(tmp_path)
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="regiescan train"):
+        load_model(tmp_path)
+
+
+def _classify(lines: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN), "classify", "-", *args], input=lines, capture_output=True, text=True, timeout=300)
+
+
+def test_classify_contract_order_ids_and_shape():
+    inputs = [
+        {"id": "a", "text": "De gemeente voert de regie en besteedt de uitvoering uit.", "extra": 1},
+        {"id": 2, "text": "Wij nemen afscheid van de regiegemeente en werken als gelijkwaardige partners samen met inwoners."},
+        {"id": "c", "text": "Onze gemeente moet zelfstandig blijven: geen herindeling."},
+        {"id": "d", "text": "Artikel 4. Het algemeen bestuur vergadert ten minste twee keer per jaar."},
+    ]
+    result = _classify("".join(json.dumps(i) + "\n" for i in inputs))
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", 2, "c", "d"]
+    assert [o["stance"] for o in out] == ["regie", "netwerk", "zelfstandig", "geen"]
+    for o in out:
+        assert set(o) == {"id", "stance", "probabilities", "frames", "evidence"}
+        assert set(o["probabilities"]) == {"regie", "netwerk", "zelfstandig", "geen"}
+        assert abs(sum(o["probabilities"].values()) - 1) < 1e-3
+        for e in o["evidence"]:
+            assert set(e) == {"text", "start", "end", "frame", "polarity", "cue"}
+    text = inputs[1]["text"]
+    assert out[1]["frames"]["regie"] == "reject"
+    assert all(text[e["start"]:e["end"]] == e["text"] for e in out[1]["evidence"])
+
+
+def test_classify_malformed_line_names_line_number():
+    lines = '{"id": 1, "text": "Wij voeren de regie."}\n{not json\n'
+    result = _classify(lines)
+    assert result.returncode == 2
+    assert "line 2" in result.stderr
+    skipped = _classify(lines, "--skip-invalid")
+    assert skipped.returncode == 0
+    assert [json.loads(x)["id"] for x in skipped.stdout.splitlines()] == [1]
+
+
+def test_classify_files_and_long_documents(tmp_path, shared_dir):
+    seed = (shared_dir / "seed" / "sioo-einde-van-de-regiegemeente.txt").read_text(encoding="utf-8")
+    (tmp_path / "in.jsonl").write_text(json.dumps({"id": "seed", "text": seed}) + "\n", encoding="utf-8")
+    result = subprocess.run([str(BIN), "classify", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out.jsonl")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = json.loads((tmp_path / "out.jsonl").read_text())
+    assert out["stance"] == "netwerk"
+    assert out["frames"]["regie"] == "reject"

@@ -1,0 +1,86 @@
+"""The bundled corpus end to end: each municipality gets the profile it was written to have,
+and a rerun with nothing new does no NLP work and gives the same outputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent / "regiescan"
+TABLES = ["municipality_stance", "municipality_year_stance", "evidence", "sentences", "document_stance"]
+
+
+def run(out: Path, home: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(home)
+    result = subprocess.run([str(BIN), "run", "--out", str(out)], env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    return json.loads((out / "latest" / "run.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sample")
+    first = run(root / "out", root / "prefect")
+    first_dir = (root / "out" / "latest").resolve()
+    second = run(root / "out", root / "prefect")
+    return first, first_dir, second, (root / "out" / "latest").resolve()
+
+
+def test_counts_add_up(runs):
+    first, *_ = runs
+    assert first["counts"] == {"inputs": 50, "analysed": 50, "rejected": 0, "duplicates": 0}
+
+
+def test_municipalities_get_their_intended_profiles(runs):
+    _, first_dir, *_ = runs
+    stance = pd.read_parquet(first_dir / "municipality_stance.parquet").set_index("gm_code")
+    with open(ROOT / "corpora" / "sample_profiles.csv", encoding="utf-8") as f:
+        expected = {row["gm_code"]: row["expected_category"] for row in csv.DictReader(f)}
+    assert dict(stance["category"]) == expected
+
+
+def test_shifting_municipality_moves_from_regie_to_netwerk(runs):
+    _, first_dir, *_ = runs
+    years = pd.read_parquet(first_dir / "municipality_year_stance.parquet")
+    wijk = years[years.gm_code == "GM0352"].set_index("year")["position"]
+    assert (wijk[wijk.index <= 2017] < 0).all() and (wijk[wijk.index >= 2021] > 0).all()
+    stance = pd.read_parquet(first_dir / "municipality_stance.parquet").set_index("gm_code")
+    assert stance.loc["GM0352", "trend"] == "naar netwerk"
+
+
+def test_merged_municipality_keeps_its_original_name(runs):
+    _, first_dir, *_ = runs
+    evidence = pd.read_parquet(first_dir / "evidence.parquet")
+    helle = evidence[evidence.gm_code == "GM1992"]
+    assert set(helle.municipality) == {"Voorne aan Zee"} and set(helle.municipality_original) == {"Hellevoetsluis"}
+
+
+def test_evidence_cites_pages_and_cues(runs):
+    _, first_dir, *_ = runs
+    evidence = pd.read_parquet(first_dir / "evidence.parquet")
+    pdf_rows = evidence[evidence.ref.str.endswith(".pdf")]
+    assert pdf_rows.page.max() >= 2
+    assert set(evidence.polarity) == {"endorse", "reject"}
+    assert evidence.cue.notna().any()
+
+
+def test_rerun_does_no_nlp_work_and_reproduces_outputs(runs):
+    first, first_dir, second, second_dir = runs
+    assert second["analysis_cache"] == {"documents_from_cache": 50, "documents_analysed_now": 0}
+    assert second["corpus_hash"] == first["corpus_hash"]
+    for table in TABLES:
+        a = pd.read_parquet(first_dir / f"{table}.parquet")
+        b = pd.read_parquet(second_dir / f"{table}.parquet")
+        if "from_cache" in a:
+            a, b = a.drop(columns="from_cache"), b.drop(columns="from_cache")
+        pd.testing.assert_frame_equal(a, b)

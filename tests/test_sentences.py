@@ -1,0 +1,75 @@
+import pytest
+import spacy
+
+from nlp.pipeline import NlpConfig, ModelNotInstalled, build_pipeline
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+def sentences(nlp, text):
+    return [s.text.strip() for s in nlp(text).sents if s.text.strip()]
+
+
+def test_abbreviations_do_not_end_sentences(nlp):
+    text = "Dit geldt o.a. voor art. 5 en bijv. nr. 3 van de Wgr. De gemeente voert de regie."
+    assert sentences(nlp, text) == [
+        "Dit geldt o.a. voor art. 5 en bijv. nr. 3 van de Wgr.",
+        "De gemeente voert de regie.",
+    ]
+
+
+def test_numbered_and_bulleted_list_items_are_sentences(nlp):
+    text = "Het college besluit:\n1. de nota vast te stellen;\n2. de raad te informeren.\n- eerste punt\n• tweede punt"
+    assert sentences(nlp, text) == [
+        "Het college besluit:", "1. de nota vast te stellen;", "2. de raad te informeren.", "- eerste punt", "• tweede punt",
+    ]
+
+
+def test_headings_without_full_stop_stand_alone(nlp):
+    text = "Artikel 5 Taken\nHet algemeen bestuur stelt de begroting vast.\n\nSamenwerking in de regio\nWij werken samen."
+    assert sentences(nlp, text) == [
+        "Artikel 5 Taken", "Het algemeen bestuur stelt de begroting vast.", "Samenwerking in de regio", "Wij werken samen.",
+    ]
+
+
+def test_wrapped_pdf_lines_stay_one_sentence(nlp):
+    text = "De gemeente voert\nde regie over de uitvoering en stuurt\nde partners aan. Dat is nieuw."
+    assert sentences(nlp, text) == ["De gemeente voert\nde regie over de uitvoering en stuurt\nde partners aan.", "Dat is nieuw."]
+
+
+def test_quotes_and_questions(nlp):
+    text = "De wethouder zei: 'Wij voeren de regie.' Daarom kiezen we anders. Wat nu? Dit enz. De raad besluit."
+    assert sentences(nlp, text) == [
+        "De wethouder zei: 'Wij voeren de regie.'", "Daarom kiezen we anders.", "Wat nu?", "Dit enz.", "De raad besluit.",
+    ]
+
+
+def test_lookup_lemmatizer_is_active(nlp):
+    doc = nlp("De gemeente voert de regie over de resultaten.")
+    assert [t.lemma_ for t in doc if t.text in ("voert", "resultaten")] == ["voeren", "resultaat"]
+
+
+def test_components_are_registered_spacy_factories():
+    blank = spacy.blank("nl")
+    for name in ("regiescan_sentences", "regiescan_frames", "regiescan_polarity"):
+        blank.add_pipe(name)
+    assert blank.pipe_names == ["regiescan_sentences", "regiescan_frames", "regiescan_polarity"]
+    doc = blank("Wij nemen afscheid van de regiegemeente.")
+    assert [(m._.frame, m._.polarity) for m in doc._.frame_mentions] == [("regie", "reject")]
+
+
+def test_missing_trained_model_is_a_clear_error():
+    with pytest.raises(ModelNotInstalled, match="nl_core_news_xx.*not installed"):
+        build_pipeline(NlpConfig(model="nl_core_news_xx"))
+
+
+def test_doc_frame_counts_extension(nlp):
+    doc = nlp("Wij nemen afscheid van de regiegemeente en kiezen voor gelijkwaardige partners.")
+    counts = doc._.frame_counts
+    assert counts["regie"]["reject"] == 1
+    assert counts["netwerk"]["endorse"] == 2
+    mention = doc._.frame_mentions[0]
+    assert mention._.cue == "afscheid van" and mention._.sentence.text.startswith("Wij nemen")
