@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any, Optional
@@ -11,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from flows import cli_nlp
-from flows.config import ConfigError, load_config
+from flows.cli_ingest import ingest_app
+from flows.config import ConfigError, RunConfig, load_config
 
 app = typer.Typer(
     help="regiescan: measure how Dutch municipalities talk about collaboration "
@@ -36,26 +38,52 @@ def fail(message: str, code: int = 2) -> None:
 
 @app.command()
 def run(
-    corpus: Optional[Path] = typer.Option(None, help="Folder of council documents [default: the bundled corpora/sample]."),
-    out: Optional[Path] = typer.Option(None, help="Where run folders are written [default: outputs/]."),
+    corpus: Optional[Path] = typer.Option(None, help="Folder of council documents (default: the bundled corpora/sample)."),
+    out: Optional[Path] = typer.Option(None, help="Where run folders are written (default: outputs/)."),
     config: Optional[Path] = typer.Option(None, "--config", help="YAML file with settings (see README)."),
+    source: Optional[str] = typer.Option(None, help="Where documents come from: folder (default) or ori."),
+    municipality: list[str] = typer.Option([], "--municipality", "-m", help="With --source ori: a municipality (repeatable)."),
+    since: Optional[dt.datetime] = typer.Option(None, formats=["%Y-%m-%d"], help="With --source ori: documents from this date."),
+    until: Optional[dt.datetime] = typer.Option(None, formats=["%Y-%m-%d"], help="With --source ori: documents up to this date."),
+    query: Optional[str] = typer.Option(None, help="With --source ori: only documents matching this search."),
+    offline: bool = typer.Option(False, "--offline", help="With --source ori: replay the cached responses, no network."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's INFO logs."),
 ) -> None:
-    """Run the whole pipeline on a corpus and write outputs/<run-id>/."""
+    """Run the whole pipeline (ingest, analyse, classify, aggregate, report) and write outputs/<run-id>/."""
     # Prefect reads its log level at import time; INFO lines would bury the progress bar.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    ori = {"municipalities": municipality or None, "since": since and since.date(), "until": until and until.date(),
+           "query": query, "offline": offline or None}
     try:
-        settings = load_config(config, {"corpus": corpus, "out": out})
+        settings = load_config(config, {"corpus": corpus, "out": out, "source": source, "ori": ori})
     except ConfigError as exc:
         fail(str(exc))
-    if not settings.corpus.is_dir():
-        fail(f"corpus folder does not exist: {settings.corpus}")
+    check_source(settings)
     from flows.pipeline import regiescan_flow
     from flows.prefect_runtime import prefect_api
+    from flows.sources.ori import OriError
 
-    with prefect_api():
-        record = regiescan_flow(settings)
+    try:
+        with prefect_api():
+            record = regiescan_flow(settings)
+    except OriError as exc:
+        fail(str(exc), 1)
     print_summary(record)
+
+
+def check_source(settings: RunConfig) -> None:
+    """Fail before Prefect starts when the source cannot work."""
+    if settings.source == "ori":
+        from flows.sources.ori_catalog import NoOriSource, default_catalog
+
+        if not settings.ori.municipalities:
+            fail("--source ori needs at least one --municipality")
+        try:
+            default_catalog().lookup_all(settings.ori.municipalities)
+        except NoOriSource as exc:
+            fail(str(exc))
+    elif not settings.corpus.is_dir():
+        fail(f"corpus folder does not exist: {settings.corpus}")
 
 
 def print_summary(record: dict[str, Any]) -> None:
@@ -78,6 +106,7 @@ def print_summary(record: dict[str, Any]) -> None:
 
 
 cli_nlp.register(app)
+app.add_typer(ingest_app, name="ingest")
 
 if __name__ == "__main__":
     app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,14 +26,32 @@ class IngestConfig(BaseModel):
     max_text_chars: int = Field(2_000_000, gt=0, description="longer extracted texts are rejected")
 
 
+class OriConfig(BaseModel):
+    """Open Raadsinformatie as the source (`regiescan run --source ori`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    municipalities: list[str] = []
+    since: dt.date | None = None
+    until: dt.date | None = None
+    query: str | None = None
+    api: Literal["classic", "openbesluitvorming"] = "classic"
+    base_url: str | None = None  # None = the API's public endpoint
+    offline: bool = False  # replay the raw-response cache, no network
+    cache_dir: Path = PROJECT_ROOT / "corpora" / "ori_cache"
+    max_attempts: int = Field(5, ge=1)
+    timeout: float = Field(30.0, gt=0)
+    page_size: int = Field(100, ge=1, le=1000)
+
+
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    source: Literal["folder"] = "folder"
+    source: Literal["folder", "ori"] = "folder"
     corpus: Path = DEFAULT_CORPUS
     out: Path = PROJECT_ROOT / "outputs"
     cache_dir: Path | None = Field(None, description="analysis cache [default: <out>/.cache]")
     batch_size: int = Field(200, ge=1, description="documents per analyse/classify task")
     ingest: IngestConfig = IngestConfig()
+    ori: OriConfig = OriConfig()
     nlp: NlpConfig = NlpConfig()
     aggregation: AggregationConfig = AggregationConfig()
 
@@ -43,6 +62,20 @@ class RunConfig(BaseModel):
     def to_record(self) -> dict[str, Any]:
         """JSON-ready form for run.json."""
         return self.model_dump(mode="json")
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Deep-merge CLI overrides into the file's settings; None means "not given"."""
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            target = base.get(key)
+            if not isinstance(target, dict):
+                target = base[key] = {}
+            _merge(target, value)
+        else:
+            base[key] = value
 
 
 def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> RunConfig:
@@ -58,7 +91,7 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> R
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {path} must be a mapping (key: value)")
         data.update(loaded)
-    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    _merge(data, overrides or {})
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:

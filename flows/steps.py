@@ -19,6 +19,7 @@ from flows.municipalities import default_registry
 from flows.outputs import RunFolder, atomic_write_json, atomic_write_parquet
 from flows.progress import progress_bar
 from flows.provenance import package_versions
+from flows.sources.base import DocumentSource
 from flows.sources.folder import FolderSource
 from flows.results import batch_tables
 from flows.tables import SCHEMAS, TableWriter, validate
@@ -49,6 +50,7 @@ class RunState:
     model_card: dict[str, Any] = field(default_factory=dict)
     writers: dict[str, TableWriter] = field(default_factory=dict)
     late_rejections: list[dict[str, Any]] = field(default_factory=list)
+    source: Any = None  # kept so close_run can commit ORI watermarks once the run is published
     n_analysed: int = 0
     n_from_cache: int = 0
     steps_done: list[str] = field(default_factory=list)
@@ -66,10 +68,22 @@ def open_run(config: RunConfig) -> RunState:
     return state
 
 
+def make_source(config: RunConfig) -> DocumentSource:
+    if config.source == "ori":
+        from flows.sources.ori_source import build_ori_source
+
+        o = config.ori
+        return build_ori_source(
+            o.municipalities, o.since, o.query, o.base_url, o.offline, api=o.api, until=o.until,
+            cache_dir=o.cache_dir, max_attempts=o.max_attempts, timeout=o.timeout, page_size=o.page_size,
+        )
+    return FolderSource(config.corpus, config.ingest.max_file_mb)
+
+
 @task(name="ingest", **STEP)
 def ingest_documents(state: RunState) -> IngestResult:
     config = state.config
-    source = FolderSource(config.corpus, config.ingest.max_file_mb)
+    source = state.source = make_source(config)
     candidates = list(source.candidates())
     with progress_bar("Reading documents", total=len(candidates)) as advance:
         result = ingest(candidates, source.name, default_registry(), config.ingest, advance)
@@ -193,4 +207,6 @@ def close_run(state: RunState, ingested: IngestResult) -> dict[str, Any]:
     }
     atomic_write_json(state.folder.path("run.json"), record)
     final = state.folder.commit()
+    if hasattr(state.source, "commit_watermarks"):  # only after the outputs are safely published
+        state.source.commit_watermarks()
     return {**record, "output_dir": str(final)}

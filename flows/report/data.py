@@ -1,0 +1,180 @@
+"""A run folder's tables, read for the report (nothing is re-analysed)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from flows.outputs import safe_component
+from flows.tables import SCHEMAS
+
+REQUIRED_FILES = (
+    "run.json", "documents.parquet", "evidence.parquet",
+    "municipality_stance.parquet", "municipality_year_stance.parquet",
+)
+# Older or partial runs may lack these; the report then shows them as empty.
+OPTIONAL_TABLES = {
+    "document_stance": list(SCHEMAS["document_stance"].columns),
+    "rejected": ["ref", "source", "stage", "reason_code", "reason", "municipality_input", "input_sha256"],
+    "duplicates": ["ref", "source", "duplicate_of_ref", "doc_id"],
+}
+
+
+class ReportInputError(RuntimeError):
+    """The folder is not a usable run folder; the message says what is missing."""
+
+
+def clean(value: Any) -> Any:
+    """None for every flavour of missing (None, NaN, pd.NA, NaT); the value otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    try:
+        if value is pd.NA or value is pd.NaT:
+            return None
+    except TypeError:  # pragma: no cover
+        pass
+    return value
+
+
+def text(value: Any) -> str | None:
+    value = clean(value)
+    return None if value is None else str(value)
+
+
+def web_url(value: Any) -> str | None:
+    """The value if it is a plain http(s) URL that is safe to put in href; else None.
+
+    Anything else (javascript:, data:, relative paths, URLs with spaces or control
+    characters) is shown as text, never linked.
+    """
+    value = text(value)
+    if not value:
+        return None
+    value = value.strip()
+    if any(ord(c) < 33 or c == "\x7f" for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return value
+
+
+def page_link(url: str, page: int) -> str:
+    """Deep link to a page of a PDF (browsers' PDF viewers honour #page=N)."""
+    if urlsplit(url).path.lower().endswith(".pdf") and "#" not in url and page > 1:
+        return f"{url}#page={int(page)}"
+    return url
+
+
+def document_file_names(doc_ids: list[str]) -> dict[str, str]:
+    """doc_id -> file name of its page, from the sanitised doc_id (never from a title).
+
+    Unique even when two ids sanitise alike or differ only in case (case-insensitive
+    file systems): the second one gets a short hash of the id.
+    """
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for doc_id in doc_ids:
+        base = safe_component(str(doc_id), "document")[:80]
+        name = base
+        if name.lower() in used:
+            name = f"{base}-{hashlib.sha256(str(doc_id).encode('utf-8')).hexdigest()[:10]}"
+        used.add(name.lower())
+        names[doc_id] = f"{name}.html"
+    return names
+
+
+def municipality_file_name(gm_code: str) -> str:
+    return f"{safe_component(str(gm_code), 'gemeente')}.html"
+
+
+@dataclass
+class RunTables:
+    run_dir: Path
+    run: dict[str, Any]
+    documents: pd.DataFrame  # without the page texts (see iter_pages)
+    evidence: pd.DataFrame
+    document_stance: pd.DataFrame
+    municipalities: pd.DataFrame
+    municipality_years: pd.DataFrame
+    rejected: pd.DataFrame
+    duplicates: pd.DataFrame
+
+    @property
+    def run_id(self) -> str:
+        return str(self.run.get("run_id") or self.run_dir.name)
+
+    @property
+    def aggregation(self) -> dict[str, Any]:
+        return dict((self.run.get("config") or {}).get("aggregation") or {})
+
+    def iter_pages(self) -> Iterator[tuple[str, list[str]]]:
+        """(doc_id, page texts) for every document, streamed batch by batch."""
+        source = pq.ParquetFile(self.run_dir / "documents.parquet")
+        if "pages" not in source.schema_arrow.names:
+            return
+        for batch in source.iter_batches(columns=["doc_id", "pages"], batch_size=64):
+            for doc_id, pages in zip(batch.column("doc_id").to_pylist(), batch.column("pages").to_pylist()):
+                yield str(doc_id), [str(p) for p in (pages or [])]
+
+
+def load_run(run_dir: Path) -> RunTables:
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ReportInputError(f"run folder does not exist: {run_dir}")
+    missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
+    if missing:
+        raise ReportInputError(f"{run_dir} is not a complete run folder: missing {', '.join(missing)}")
+    try:
+        run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReportInputError(f"{run_dir / 'run.json'} is not readable JSON: {exc}") from exc
+    if not isinstance(run, dict):
+        raise ReportInputError(f"{run_dir / 'run.json'}: expected a JSON object")
+
+    def read(name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        path = run_dir / f"{name}.parquet"
+        try:
+            if columns is not None:
+                available = pq.ParquetFile(path).schema_arrow.names
+                return pd.read_parquet(path, columns=[c for c in columns if c in available])
+            return pd.read_parquet(path)
+        except Exception as exc:  # a damaged file: say which
+            raise ReportInputError(f"cannot read {path}: {exc}") from exc
+
+    doc_columns = [c for c in pq.ParquetFile(run_dir / "documents.parquet").schema_arrow.names if c != "pages"]
+    optional = {}
+    for name, columns in OPTIONAL_TABLES.items():
+        path = run_dir / f"{name}.parquet"
+        optional[name] = read(name) if path.is_file() else pd.DataFrame({c: [] for c in columns})
+    tables = RunTables(
+        run_dir=run_dir,
+        run=run,
+        documents=read("documents", doc_columns),
+        evidence=read("evidence"),
+        municipalities=read("municipality_stance"),
+        municipality_years=read("municipality_year_stance"),
+        **optional,
+    )
+    for name in ("municipalities", "municipality_years", "evidence"):
+        frame = getattr(tables, name)
+        schema = "municipality_stance" if name == "municipalities" else "municipality_year_stance" if name == "municipality_years" else name
+        absent = [c for c in SCHEMAS[schema].columns if c not in frame.columns]
+        if absent and len(frame):
+            raise ReportInputError(f"{schema}.parquet lacks column(s) {', '.join(absent)}")
+        for column in absent:  # an empty table written without columns
+            frame[column] = pd.Series(dtype=object)
+    return tables

@@ -1,0 +1,243 @@
+"""Evidence sentences as keyword-in-context: frame words and the deciding cue marked.
+
+The evidence table has one row per frame word (mention) in a sentence. Here the rows of one
+sentence become one EvidenceSentence; its `focus` is the mention that best explains the
+sentence's stance, and `kwic()` cuts the sentence into left context | keyword | right
+context, each a list of Piece(text, css class, tooltip). Pieces carry plain text only: the
+templates escape them, so nothing in a document can become markup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import pandas as pd
+
+from flows.report.data import clean, text
+from flows.report.labels import Labels
+
+FRAMES = ("regie", "netwerk", "zelfstandig")
+STANCES = ("regie", "netwerk", "zelfstandig", "geen")
+_CUE_PART_SPLIT = re.compile(r"\s*(?:\u2026|\.\.\.)\s*")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int  # within the sentence
+    end: int
+    text: str
+    frame: str
+    subcategory: str
+    polarity: str
+    cue: str | None
+    cue_kind: str | None
+
+    @property
+    def explicit(self) -> bool:
+        return bool(self.cue) and self.cue_kind != "document"
+
+
+@dataclass
+class EvidenceSentence:
+    doc_id: str
+    page: int
+    sentence_start: int  # in the document text
+    sentence: str
+    stance: str
+    probability: float
+    gm_code: str
+    municipality: str
+    municipality_original: str | None
+    date: Any
+    year: int | None
+    title: str | None
+    ref: str
+    doc_type: str | None
+    source_url: str | None
+    mentions: list[Mention] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return f"s{int(self.page)}-{int(self.sentence_start)}"
+
+    @property
+    def focus(self) -> Mention:
+        """The mention that best explains the sentence's stance (its frame, a cue, endorsed)."""
+        def rank(m: Mention) -> tuple[int, int, int, int]:
+            return (m.frame == self.stance, m.explicit, m.polarity == "endorse", -m.start)
+        return max(self.mentions, key=rank)
+
+    @property
+    def deciding_cue(self) -> Mention | None:
+        """The mention whose cue decided: the focus's cue, else the first explicit cue."""
+        if self.focus.cue:
+            return self.focus
+        explicit = [m for m in self.mentions if m.explicit]
+        return explicit[0] if explicit else None
+
+    @property
+    def strength(self) -> tuple[float, int, str]:
+        return (self.probability, int(any(m.explicit for m in self.mentions)), str(self.date or ""))
+
+
+def evidence_sentences(evidence: pd.DataFrame) -> list[EvidenceSentence]:
+    """One EvidenceSentence per (doc_id, page, sentence_start), in table order."""
+    if evidence.empty:
+        return []
+    sentences: dict[tuple[str, int, int], EvidenceSentence] = {}
+    for row in evidence.itertuples(index=False):
+        key = (str(row.doc_id), int(row.page), int(row.sentence_start))
+        item = sentences.get(key)
+        if item is None:
+            year = clean(row.year)
+            item = sentences[key] = EvidenceSentence(
+                doc_id=key[0], page=key[1], sentence_start=key[2], sentence=str(row.sentence),
+                stance=str(row.sentence_stance), probability=float(row.sentence_stance_probability),
+                gm_code=str(row.gm_code), municipality=str(row.municipality),
+                municipality_original=text(row.municipality_original), date=clean(row.date),
+                year=None if year is None else int(year), title=text(row.title), ref=str(row.ref),
+                doc_type=text(row.doc_type), source_url=text(row.source_url),
+            )
+        start = int(row.mention_start) - key[2]
+        end = int(row.mention_end) - key[2]
+        if 0 <= start < end <= len(item.sentence):
+            item.mentions.append(Mention(start, end, str(row.mention), str(row.frame), str(row.subcategory),
+                                         str(row.polarity), text(row.cue), text(row.cue_kind)))
+    return [s for s in sentences.values() if s.mentions]
+
+
+def strongest(sentences: Iterable[EvidenceSentence], per_stance: int) -> dict[str, list[EvidenceSentence]]:
+    """Per stance (regie, netwerk, zelfstandig) the `per_stance` most confident sentences."""
+    by_stance: dict[str, list[EvidenceSentence]] = {s: [] for s in FRAMES}
+    for sentence in sentences:
+        if sentence.stance in by_stance:
+            by_stance[sentence.stance].append(sentence)
+    return {stance: sorted(items, key=lambda s: s.strength, reverse=True)[:per_stance]
+            for stance, items in by_stance.items() if items}
+
+
+# -- highlighting --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    css: str = ""  # built only from fixed names below, never from document content
+    title: str = ""
+
+
+def cue_spans(sentence: str, cue: str | None, near: int) -> list[tuple[int, int]]:
+    """Where a cue ("wij kiezen", "niet … maar") occurs in the sentence, nearest to `near`."""
+    if not cue or cue.startswith("("):
+        return []
+    parts = [p for p in _CUE_PART_SPLIT.split(cue.strip()) if p.strip()]
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for i, part in enumerate(parts):
+        pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in part.split()) + r"(?!\w)"
+        found = [m for m in re.finditer(pattern, sentence, re.IGNORECASE) if i == 0 or m.start() >= position]
+        if not found:
+            break
+        match = min(found, key=lambda m: abs(m.start() - near)) if i == 0 else found[0]
+        spans.append((match.start(), match.end()))
+        position = match.end()
+    return spans
+
+
+class Highlighter:
+    """Marks frame words and cues of one sentence; cuts it into pieces."""
+
+    def __init__(self, sentence: EvidenceSentence, labels: Labels) -> None:
+        self.s = sentence
+        self.labels = labels
+        n = len(sentence.sentence)
+        self.mention_at: list[Mention | None] = [None] * n
+        self.cue_at: list[Mention | None] = [None] * n
+        for m in sentence.mentions:
+            for i in range(max(0, m.start), min(n, m.end)):
+                self.mention_at[i] = m
+        for m in sentence.mentions:
+            if not m.explicit:
+                continue
+            for a, b in cue_spans(sentence.sentence, m.cue, m.start):
+                for i in range(a, b):
+                    if self.mention_at[i] is None and self.cue_at[i] is None:
+                        self.cue_at[i] = m
+        self.cue_positions = [i for i, c in enumerate(self.cue_at) if c is not None]
+
+    def _describe_mention(self, m: Mention) -> str:
+        t = self.labels
+        parts = [f"{t.group('frame', m.frame)} · {m.subcategory.replace('_', ' ')} · {t.group('polarity', m.polarity)}"]
+        if m.cue:
+            parts.append(f"cue: {m.cue} ({t.group('cue_kind', m.cue_kind)})")
+        return "; ".join(parts)
+
+    def _describe_cue(self, m: Mention) -> str:
+        t = self.labels
+        return f"cue: {m.cue} ({t.group('cue_kind', m.cue_kind)}) → {m.text}: {t.group('polarity', m.polarity)}"
+
+    def pieces(self, start: int, end: int) -> list[Piece]:
+        out: list[Piece] = []
+        i = start
+        while i < end:
+            key = (self.mention_at[i], self.cue_at[i])
+            j = i + 1
+            while j < end and (self.mention_at[j], self.cue_at[j]) == key:
+                j += 1
+            chunk = _WHITESPACE.sub(" ", self.s.sentence[i:j])
+            mention, cue = key
+            if mention is not None:
+                frame = mention.frame if mention.frame in FRAMES else "other"
+                css = f"fw fw-{frame}" + (" rej" if mention.polarity == "reject" else "")
+                out.append(Piece(chunk, css, self._describe_mention(mention)))
+            elif cue is not None:
+                out.append(Piece(chunk, "cue", self._describe_cue(cue)))
+            else:
+                out.append(Piece(chunk))
+            i = j
+        return out
+
+    def whole(self) -> list[Piece]:
+        return self.pieces(0, len(self.s.sentence))
+
+    def kwic(self, width: int = 80) -> dict[str, list[Piece]]:
+        """left | keyword | right, the contexts cut at word boundaries about `width` characters
+        from the keyword, widened (up to 2 x width) to keep a cue in view."""
+        sentence = self.s.sentence
+        focus = self.s.focus
+        n = len(sentence)
+        left = max(0, focus.start - width)
+        right = min(n, focus.end + width)
+        cues_left = [i for i in self.cue_positions if i < focus.start and i >= focus.start - 2 * width]
+        cues_right = [i for i in self.cue_positions if i >= focus.end and i < focus.end + 2 * width]
+        if cues_left:
+            left = min(left, cues_left[0])
+        if cues_right:
+            right = max(right, cues_right[-1] + 1)
+        if left > 0:
+            space = sentence.find(" ", left, focus.start)
+            left = space + 1 if space != -1 and (not cues_left or space < cues_left[0]) else left
+        if right < n:
+            space = sentence.rfind(" ", focus.end, right)
+            right = space if space != -1 and (not cues_right or space > cues_right[-1]) else right
+        before = self.pieces(left, focus.start)
+        after = self.pieces(focus.end, right)
+        if left > 0:
+            before.insert(0, Piece("\u2026 ", "cut"))
+        if right < n:
+            after.append(Piece(" \u2026", "cut"))
+        return {"left": _strip_edge(before, left=True), "keyword": self.pieces(focus.start, focus.end),
+                "right": _strip_edge(after, left=False)}
+
+
+def _strip_edge(pieces: list[Piece], left: bool) -> list[Piece]:
+    """Trim the outer whitespace of the context (the inner side keeps its space)."""
+    if not pieces:
+        return pieces
+    index = 0 if left else -1
+    p = pieces[index]
+    pieces[index] = Piece(p.text.lstrip() if left else p.text.rstrip(), p.css, p.title)
+    return pieces
