@@ -47,6 +47,9 @@ def run(
     until: Optional[dt.datetime] = typer.Option(None, formats=["%Y-%m-%d"], help="With --source ori: documents up to this date."),
     query: Optional[str] = typer.Option(None, help="With --source ori: only documents matching this search."),
     offline: bool = typer.Option(False, "--offline", help="With --source ori: replay the cached responses, no network."),
+    task_runner: Optional[str] = typer.Option(None, "--task-runner", help="threads (default) or dask."),
+    dask_address: Optional[str] = typer.Option(None, "--dask-address", help="Join an existing Dask cluster: tcp://host:port."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Workers of the local Dask cluster (default 2)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's INFO logs."),
 ) -> None:
     """Run the whole pipeline (ingest, analyse, classify, aggregate, report) and write outputs/<run-id>/."""
@@ -55,17 +58,24 @@ def run(
     ori = {"municipalities": municipality or None, "since": since and since.date(), "until": until and until.date(),
            "query": query, "offline": offline or None}
     try:
-        settings = load_config(config, {"corpus": corpus, "out": out, "source": source, "ori": ori})
+        settings = load_config(config, {
+            "corpus": corpus, "out": out, "source": source, "ori": ori, "task_runner": task_runner,
+            "dask_address": dask_address, "dask_workers": workers,
+        })
     except ConfigError as exc:
         fail(str(exc))
     check_source(settings)
     from flows.pipeline import regiescan_flow
     from flows.prefect_runtime import prefect_api
+    from flows.runners import make_task_runner
     from flows.sources.ori import OriError
+    from nlp.classifier import ModelError
 
     try:
         with prefect_api():
-            record = regiescan_flow(settings)
+            record = regiescan_flow.with_options(task_runner=make_task_runner(settings))(settings)
+    except ModelError as exc:
+        fail(str(exc))
     except OriError as exc:
         fail(str(exc), 1)
     print_summary(record)

@@ -50,6 +50,10 @@ class RunConfig(BaseModel):
     out: Path = PROJECT_ROOT / "outputs"
     cache_dir: Path | None = Field(None, description="analysis cache [default: <out>/.cache]")
     batch_size: int = Field(200, ge=1, description="documents per analyse/classify task")
+    batches_in_flight: int = Field(2, ge=1, description="batches analysed at the same time (per worker pool)")
+    task_runner: Literal["threads", "dask"] = "threads"
+    dask_address: str | None = Field(None, description="tcp://host:port of an existing Dask scheduler")
+    dask_workers: int = Field(2, ge=1, description="workers of the local Dask cluster (without dask_address)")
     ingest: IngestConfig = IngestConfig()
     ori: OriConfig = OriConfig()
     nlp: NlpConfig = NlpConfig()

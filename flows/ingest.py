@@ -32,7 +32,7 @@ def content_hash(pages: list[str]) -> str:
 
 @dataclass
 class IngestResult:
-    documents: pd.DataFrame
+    documents: pd.DataFrame  # metadata of the kept documents; their pages went to the sink
     rejected: pd.DataFrame
     duplicates: pd.DataFrame
     corpus_hash: str
@@ -42,6 +42,7 @@ class IngestResult:
 @dataclass
 class _Collector:
     source: str
+    sink: Callable[[dict[str, Any]], None]
     documents: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
@@ -62,9 +63,14 @@ def ingest(
     registry: MunicipalityRegistry,
     limits: IngestConfig,
     advance: Callable[[str], None] = lambda ref: None,
+    sink: Callable[[dict[str, Any]], None] = lambda document: None,
 ) -> IngestResult:
-    """Read every candidate once; the first of identical texts (in source order) is kept."""
-    out = _Collector(source_name)
+    """Read every candidate once; the first of identical texts (in source order) is kept.
+
+    Each kept document (with its pages) is handed to `sink` as soon as it is read; only its
+    metadata stays in memory, so memory does not grow with the size of the texts.
+    """
+    out = _Collector(source_name, sink)
     for candidate in candidates:
         out.digests.append((candidate.ref, candidate.digest))
         try:
@@ -72,7 +78,7 @@ def ingest(
         finally:
             advance(candidate.ref)
     return IngestResult(
-        documents=pd.DataFrame(out.documents, columns=DOCUMENT_COLUMNS),
+        documents=pd.DataFrame(out.documents, columns=[c for c in DOCUMENT_COLUMNS if c != "pages"]),
         rejected=pd.DataFrame(out.rejected, columns=REJECTED_COLUMNS),
         duplicates=pd.DataFrame(out.duplicates, columns=DUPLICATE_COLUMNS),
         corpus_hash=corpus_hash(out.digests),
@@ -111,7 +117,7 @@ def _ingest_one(candidate: Candidate, out: _Collector, registry: MunicipalityReg
         })
         return
     out.first_ref_by_hash[text_hash] = candidate.ref
-    out.documents.append({
+    document = {
         "doc_id": text_hash[:16], "ref": candidate.ref, "source": out.source,
         "format": loaded.format, "municipality_input": municipality_input,
         "gm_code": municipality.gm_code, "municipality": municipality.name,
@@ -120,4 +126,6 @@ def _ingest_one(candidate: Candidate, out: _Collector, registry: MunicipalityReg
         "doc_type": meta.doc_type, "title": meta.title, "source_url": meta.source_url,
         "n_pages": len(loaded.pages), "n_chars": n_chars, "content_sha256": text_hash,
         "pages": loaded.pages,
-    })
+    }
+    out.sink(document)
+    out.documents.append({k: v for k, v in document.items() if k != "pages"})

@@ -7,6 +7,7 @@ from typing import Any
 from prefect import flow
 
 from flows.config import RunConfig
+from flows.runners import in_order
 from flows.steps import (
     aggregate_stance, analyse_batch, classify_batch, close_run, collect_batch, document_batches,
     document_meta, ingest_documents, open_run,
@@ -19,9 +20,11 @@ def regiescan_flow(config: RunConfig) -> dict[str, Any]:
     ingested = ingest_documents(state)
     meta = document_meta(ingested)
     cache = str(config.analysis_cache)
-    for batch in document_batches(state, ingested):
-        analysed = analyse_batch(config.nlp, cache, batch)
-        classified = classify_batch(config.nlp, cache, analysed)
+
+    def analyse_and_classify(batch: list[dict[str, Any]]) -> Any:
+        return classify_batch.submit(config.nlp, cache, analyse_batch.submit(config.nlp, cache, batch))
+
+    for classified in in_order(document_batches(state), analyse_and_classify, config.batches_in_flight):
         collect_batch(state, meta, classified)
     aggregate_stance(state)
     return close_run(state, ingested)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 from prefect import task
@@ -22,15 +22,17 @@ from flows.provenance import package_versions
 from flows.sources.base import DocumentSource
 from flows.sources.folder import FolderSource
 from flows.results import batch_tables
-from flows.tables import SCHEMAS, TableWriter, validate
+from flows.tables import SCHEMAS, TableWriter, copy_without, iter_records, validate
 from nlp.aggregate import aggregate, trend
 from nlp.analyser import Analyser
-from nlp.pipeline import NlpConfig
+from nlp.classifier import read_model_card
+from nlp.pipeline import NlpConfig, configured_lexicon
 
 # Results are cached by content hash inside the steps themselves, not by Prefect's input
 # hashing (which would hash whole corpora and client objects on every call).
 STEP: dict[str, Any] = dict(cache_policy=NO_CACHE, persist_result=False)
 STREAMED_TABLES = ("sentences", "evidence", "document_stance")
+INGESTED = "ingested.parquet"  # every document read, streamed; becomes documents.parquet at the end
 
 
 @lru_cache(maxsize=2)
@@ -58,12 +60,13 @@ class RunState:
 
 @task(name="open-run", **STEP)
 def open_run(config: RunConfig) -> RunState:
+    """Check that model and lexicon fit (before any work), then open the partial run folder."""
+    lexicon_version = configured_lexicon(config.nlp).version
+    card = read_model_card(expected_lexicon=lexicon_version)
     folder = RunFolder(config.out)
     state = RunState(config, folder, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
-    analyser = _analyser(config.nlp.model_dump_json())
-    assert analyser.model is not None
-    state.lexicon_version = analyser.lexicon_version
-    state.model_card = analyser.model.card
+    state.lexicon_version = lexicon_version
+    state.model_card = card
     state.writers = {name: TableWriter(name, folder.path(f"{name}.parquet")) for name in STREAMED_TABLES}
     return state
 
@@ -85,25 +88,27 @@ def ingest_documents(state: RunState) -> IngestResult:
     config = state.config
     source = state.source = make_source(config)
     candidates = list(source.candidates())
+    ingested = TableWriter("documents", state.folder.path(INGESTED))
     with progress_bar("Reading documents", total=len(candidates)) as advance:
-        result = ingest(candidates, source.name, default_registry(), config.ingest, advance)
+        result = ingest(candidates, source.name, default_registry(), config.ingest, advance, sink=ingested.add)
+    ingested.close()
     atomic_write_parquet(state.folder.path("duplicates.parquet"), result.duplicates)
     state.steps_done.append("ingest")
     return result
 
 
 def document_meta(ingested: IngestResult) -> pd.DataFrame:
-    return ingested.documents.drop(columns=["pages"]).set_index("doc_id")
+    return ingested.documents.set_index("doc_id")
 
 
-def document_batches(state: RunState, ingested: IngestResult) -> list[list[dict[str, Any]]]:
-    """Documents in batches of config.batch_size, each with its cache key."""
+def document_batches(state: RunState) -> Iterator[list[dict[str, Any]]]:
+    """The ingested documents, read back config.batch_size at a time, each with its cache key."""
     model_version = str(state.model_card["model_version"])
-    rows = ingested.documents[["doc_id", "content_sha256", "pages"]].to_dict("records")
-    for row in rows:
-        row["cache_key"] = cache_key(row["content_sha256"], state.lexicon_version, model_version)
-    size = state.config.batch_size
-    return [rows[i:i + size] for i in range(0, len(rows), size)]
+    path = state.folder.path(INGESTED)
+    for rows in iter_records(path, ["doc_id", "content_sha256", "pages"], state.config.batch_size):
+        for row in rows:
+            row["cache_key"] = cache_key(row["content_sha256"], state.lexicon_version, model_version)
+        yield rows
 
 
 @task(name="analyse", **STEP)
@@ -183,8 +188,9 @@ def close_run(state: RunState, ingested: IngestResult) -> dict[str, Any]:
         "input_sha256": None,
     }, columns=REJECTED_COLUMNS)
     rejected = pd.concat([ingested.rejected, late_rows], ignore_index=True) if len(late_rows) else ingested.rejected
-    analysed_docs = docs[~docs["doc_id"].isin(set(late["doc_id"]))]
-    atomic_write_parquet(state.folder.path("documents.parquet"), analysed_docs)
+    ingested_path = state.folder.path(INGESTED)
+    copy_without(ingested_path, state.folder.path("documents.parquet"), "doc_id", set(late["doc_id"]))
+    ingested_path.unlink()
     atomic_write_parquet(state.folder.path("rejected.parquet"), rejected)
     counts = {"inputs": ingested.inputs, "analysed": state.n_analysed, "rejected": len(rejected), "duplicates": len(ingested.duplicates)}
     if counts["inputs"] != counts["analysed"] + counts["rejected"] + counts["duplicates"]:

@@ -7,11 +7,12 @@ schema; a violation stops the run with the table and column named.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
+import pyarrow.compute  # noqa: F401  (registers pa_arrow.compute)
 import pyarrow.parquet as pq
 
 STANCE_VALUES = ["regie", "netwerk", "zelfstandig", "geen"]
@@ -23,6 +24,26 @@ _prob = dict(checks=pa.Check.in_range(0.0, 1.0))
 _gm = dict(checks=pa.Check.str_matches(r"^GM\d{4}$"))
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "documents": pa.DataFrameSchema({
+        "doc_id": pa.Column(str, unique=True),
+        "ref": pa.Column(str),
+        "source": pa.Column(str),
+        "format": pa.Column(str),
+        "municipality_input": pa.Column(str, nullable=True),
+        "gm_code": pa.Column(str, **_gm),
+        "municipality": pa.Column(str),
+        "municipality_original": pa.Column(str),
+        "merged": pa.Column(bool),
+        "date": pa.Column(object, nullable=True),
+        "year": pa.Column(float, nullable=True, coerce=True),
+        "doc_type": pa.Column(str),
+        "title": pa.Column(str, nullable=True),
+        "source_url": pa.Column(str, nullable=True),
+        "n_pages": pa.Column(int, pa.Check.ge(1)),
+        "n_chars": pa.Column(int, pa.Check.ge(1)),
+        "content_sha256": pa.Column(str, pa.Check.str_length(64, 64)),
+        "pages": pa.Column(object),
+    }, strict=True),
     "sentences": pa.DataFrameSchema({
         "doc_id": pa.Column(str),
         "sentence_index": pa.Column(int, pa.Check.ge(0)),
@@ -113,14 +134,31 @@ def validate(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class TableWriter:
-    """Append validated batches to one Parquet file; the schema is fixed by the first batch."""
+    """Append validated batches to one Parquet file; the schema is fixed by the first batch.
 
-    def __init__(self, name: str, path: Path) -> None:
+    `add` buffers single records and writes them `buffer_rows` at a time, so a table can be
+    built from a stream without holding it.
+    """
+
+    def __init__(self, name: str, path: Path, buffer_rows: int = 200) -> None:
         self.name = name
         self.path = path
+        self.buffer_rows = buffer_rows
+        self._buffer: list[dict[str, Any]] = []
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa_arrow.Schema | None = None
         self.rows = 0
+
+    def add(self, record: dict[str, Any]) -> None:
+        self._buffer.append(record)
+        if len(self._buffer) >= self.buffer_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            frame = records_frame(self._buffer, self.name)
+            self._buffer = []
+            self.write(frame)
 
     def write(self, frame: pd.DataFrame) -> None:
         frame = validate(self.name, frame)
@@ -131,16 +169,37 @@ class TableWriter:
         self._writer.write_table(table)
         self.rows += len(frame)
 
-    def close(self, empty_columns: list[str] | None = None) -> None:
+    def close(self) -> None:
+        self._flush()
         if self._writer is None:  # no batch at all: still write an empty table with the columns
-            columns = list(SCHEMAS[self.name].columns) if empty_columns is None else empty_columns
-            pd.DataFrame({c: [] for c in columns}).to_parquet(self.path, index=False)
+            pd.DataFrame({c: [] for c in SCHEMAS[self.name].columns}).to_parquet(self.path, index=False)
             return
         self._writer.close()
+        self._writer = None
 
 
-def read_columns(path: Path, columns: list[str]) -> pd.DataFrame:
-    return pd.read_parquet(path, columns=columns)
+def iter_records(path: Path, columns: list[str], batch_rows: int) -> Iterator[list[dict[str, Any]]]:
+    """Read a Parquet table back in batches of rows, never all at once."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns):
+        yield batch.to_pylist()
+
+
+def copy_without(source: Path, target: Path, column: str, excluded: set[str]) -> int:
+    """Stream `source` to `target`, dropping rows whose `column` is in `excluded`."""
+    parquet = pq.ParquetFile(source)
+    writer = pq.ParquetWriter(target, parquet.schema_arrow)
+    kept = 0
+    try:
+        for batch in parquet.iter_batches():
+            table = pa_arrow.Table.from_batches([batch])
+            if excluded:
+                mask = pa_arrow.compute.invert(pa_arrow.compute.is_in(table[column], pa_arrow.array(sorted(excluded))))
+                table = table.filter(mask)
+            writer.write_table(table)
+            kept += table.num_rows
+    finally:
+        writer.close()
+    return kept
 
 
 def records_frame(records: list[dict[str, Any]], name: str) -> pd.DataFrame:

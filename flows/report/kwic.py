@@ -65,10 +65,15 @@ class EvidenceSentence:
 
     @property
     def focus(self) -> Mention:
-        """The mention that best explains the sentence's stance (its frame, a cue, endorsed)."""
-        def rank(m: Mention) -> tuple[int, int, int, int]:
-            return (m.frame == self.stance, m.explicit, m.polarity == "endorse", -m.start)
-        return max(self.mentions, key=rank)
+        """The mention that best explains the sentence's stance: an endorsed mention of the
+        stance's frame, else a rejected mention of another frame ("afscheid van de
+        regiegemeente" in a netwerk sentence); a mention with an explicit cue first."""
+        def support(m: Mention) -> int:
+            if m.frame == self.stance:
+                return 3 if m.polarity == "endorse" else 1
+            return 2 if m.polarity == "reject" else 0
+
+        return max(self.mentions, key=lambda m: (support(m), m.explicit, -m.start))
 
     @property
     def deciding_cue(self) -> Mention | None:
@@ -179,7 +184,9 @@ class Highlighter:
         t = self.labels
         return f"cue: {m.cue} ({t.group('cue_kind', m.cue_kind)}) → {m.text}: {t.group('polarity', m.polarity)}"
 
-    def pieces(self, start: int, end: int) -> list[Piece]:
+    def pieces(self, start: int, end: int, normalise: bool = True) -> list[Piece]:
+        """The sentence's characters start..end as pieces; `normalise` folds whitespace runs
+        (line breaks from PDFs) into one space."""
         out: list[Piece] = []
         i = start
         while i < end:
@@ -187,7 +194,8 @@ class Highlighter:
             j = i + 1
             while j < end and (self.mention_at[j], self.cue_at[j]) == key:
                 j += 1
-            chunk = _WHITESPACE.sub(" ", self.s.sentence[i:j])
+            chunk = self.s.sentence[i:j]
+            chunk = _WHITESPACE.sub(" ", chunk) if normalise else chunk
             mention, cue = key
             if mention is not None:
                 frame = mention.frame if mention.frame in FRAMES else "other"
@@ -199,9 +207,6 @@ class Highlighter:
                 out.append(Piece(chunk))
             i = j
         return out
-
-    def whole(self) -> list[Piece]:
-        return self.pieces(0, len(self.s.sentence))
 
     def kwic(self, width: int = 80) -> dict[str, list[Piece]]:
         """left | keyword | right, the contexts cut at word boundaries about `width` characters

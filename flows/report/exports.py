@@ -1,0 +1,143 @@
+"""Exports beside the report (report/data/): CSV and Parquet of the municipality,
+municipality x year and evidence tables, and codebook.md describing every column.
+
+CSV: UTF-8 without BOM, comma separator, dot decimals, empty cell = missing, header row;
+years as whole numbers. Line breaks and tabs inside texts become spaces one for one, so the
+character offsets (mention_start, ...) still point at the same characters and the files
+import cleanly in Stata and Excel. Parquet keeps the run's columns and types unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from flows.report.data import RunTables
+from flows.report.labels import Labels
+from flows.tables import SCHEMAS
+
+EXPORTS = {  # export name -> RunTables attribute (the export name is the run table's name)
+    "municipality_stance": "municipalities",
+    "municipality_year_stance": "municipality_years",
+    "evidence": "evidence",
+}
+YEAR_COLUMNS = ("year", "first_year", "last_year")
+_BREAKS = re.compile(r"[\r\n\t\f\v]")
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    table: str
+    csv: str
+    parquet: str
+    rows: int
+
+
+def export_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The table in the schema's column order (extra columns after), years as integers."""
+    columns = list(SCHEMAS[name].columns)
+    frame = frame[[c for c in columns if c in frame.columns] + [c for c in frame.columns if c not in columns]].copy()
+    for column in YEAR_COLUMNS:
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").round().astype("Int64")
+    return frame.reset_index(drop=True)
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if series.dtype == object or pd.api.types.is_string_dtype(series):
+            out[column] = series.map(lambda v: _BREAKS.sub(" ", v) if isinstance(v, str) else v)
+    return out
+
+
+def write_exports(tables: RunTables, folder: Path, labels: Labels) -> list[ExportFile]:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, attribute in EXPORTS.items():
+        frame = export_frame(name, getattr(tables, attribute))
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+        csv_frame(frame).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
+        files.append(ExportFile(name, f"{name}.csv", f"{name}.parquet", len(frame)))
+    (folder / "codebook.md").write_text(codebook(tables, files, labels), encoding="utf-8")
+    return files
+
+
+# -- codebook --------------------------------------------------------------------------
+
+
+def _type_name(column: pa.Column, name: str, labels: Labels) -> str:
+    if name in YEAR_COLUMNS:
+        return labels("type_integer")
+    if name == "date":
+        return labels("type_date")
+    dtype = str(column.dtype).lower()
+    if "int" in dtype:
+        return labels("type_integer")
+    if "float" in dtype:
+        return labels("type_number")
+    if "bool" in dtype:
+        return labels("type_bool")
+    return labels("type_text")
+
+
+def _values(column: pa.Column, labels: Labels) -> str:
+    parts = []
+    for check in column.checks:
+        stats = check.statistics or {}
+        if "allowed_values" in stats:
+            parts.append(", ".join(f"`{v}`" for v in stats["allowed_values"]))
+        elif "pattern" in stats:
+            parts.append(f"`{stats['pattern']}`")
+        elif "min_value" in stats and "max_value" in stats:
+            parts.append(f"{stats['min_value']} … {stats['max_value']}")
+        elif "min_value" in stats:
+            parts.append(f"≥ {stats['min_value']}")
+    return "; ".join(parts)
+
+
+def _md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def describe(labels: Labels, table: str, column: str) -> str | None:
+    own = labels.group("columns", f"{table}.{column}")
+    if own != f"{table}.{column}":
+        return own
+    generic = labels.group("columns", column)
+    return generic if generic != column else None
+
+
+def codebook(tables: RunTables, files: list[ExportFile], labels: Labels) -> str:
+    t = labels
+    lines = [f"# {t('codebook_title')}", "", t("codebook_intro", run_id=tables.run_id), ""]
+    for f in files:
+        lines.append(f"- `{f.csv}` / `{f.parquet}`: {t('table_' + f.table)} ({t('codebook_rows', n=t.integer(f.rows))})")
+    lines += ["", t("codebook_newlines"), "", f"## {t('codebook_read')}", "", "```r",
+              '# R (readr or base R; arrow::read_parquet("evidence.parquet") reads the Parquet files)',
+              'municipalities <- readr::read_csv("municipality_stance.csv")',
+              'municipalities <- read.csv("municipality_stance.csv", encoding = "UTF-8")',
+              "```", "", "```stata",
+              '* Stata 14 or later',
+              'import delimited "municipality_stance.csv", encoding("utf-8") varnames(1) bindquotes(strict) clear',
+              "```", "", "```python",
+              "import pandas as pd",
+              'municipalities = pd.read_parquet("municipality_stance.parquet")  # or pd.read_csv("municipality_stance.csv")',
+              "```", "",
+              "Excel: Data > From Text/CSV, file origin 65001: Unicode (UTF-8), delimiter comma.", ""]
+    for f in files:
+        schema = SCHEMAS[f.table]
+        lines += [f"## {f.table}", "", t("table_" + f.table), "",
+                  f"| {t('codebook_column')} | {t('codebook_type')} | {t('codebook_missing')} | {t('codebook_values')} | {t('col_description')} |",
+                  "|---|---|---|---|---|"]
+        for name, column in schema.columns.items():
+            description = describe(labels, f.table, name) or "–"
+            nullable = t("word_yes") if column.nullable else t("word_no")
+            lines.append(f"| `{name}` | {_md(_type_name(column, name, labels))} | {nullable} | {_md(_values(column, labels))} | {_md(description)} |")
+        lines.append("")
+    return "\n".join(lines)
