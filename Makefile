@@ -5,9 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test clean
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-setup: $(STAMP)
+.PHONY: setup run test clean browser
+
+setup: $(STAMP) browser
+
+# Headless Chromium for the report's browser tests (Debian package), only when missing.
+browser:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -14,6 +14,7 @@ from rich.table import Table
 from flows import cli_nlp
 from flows.cli_ingest import ingest_app
 from flows.config import ConfigError, RunConfig, load_config
+from flows.report.cli import report as report_command
 
 app = typer.Typer(
     help="regiescan: measure how Dutch municipalities talk about collaboration "
@@ -50,6 +51,7 @@ def run(
     task_runner: Optional[str] = typer.Option(None, "--task-runner", help="threads (default) or dask."),
     dask_address: Optional[str] = typer.Option(None, "--dask-address", help="Join an existing Dask cluster: tcp://host:port."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Workers of the local Dask cluster (default 2)."),
+    report_lang: Optional[str] = typer.Option(None, "--report-lang", help="Report language: nl (default) or en."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's INFO logs."),
 ) -> None:
     """Run the whole pipeline (ingest, analyse, classify, aggregate, report) and write outputs/<run-id>/."""
@@ -60,7 +62,7 @@ def run(
     try:
         settings = load_config(config, {
             "corpus": corpus, "out": out, "source": source, "ori": ori, "task_runner": task_runner,
-            "dask_address": dask_address, "dask_workers": workers,
+            "dask_address": dask_address, "dask_workers": workers, "report_lang": report_lang,
         })
     except ConfigError as exc:
         fail(str(exc))
@@ -113,10 +115,13 @@ def print_summary(record: dict[str, Any]) -> None:
     cache = record["analysis_cache"]
     console.print(f"Analysed now: {cache['documents_analysed_now']}, from cache: {cache['documents_from_cache']}")
     console.print(f"Outputs: {record['output_dir']}")
+    if "report" in record["steps_done"]:
+        console.print(f"Report: {record['output_dir']}/report/index.html")
 
 
 cli_nlp.register(app)
 app.add_typer(ingest_app, name="ingest")
+app.command("report")(report_command)
 
 if __name__ == "__main__":
     app()

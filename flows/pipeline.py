@@ -9,8 +9,8 @@ from prefect import flow
 from flows.config import RunConfig
 from flows.runners import in_order
 from flows.steps import (
-    aggregate_stance, analyse_batch, classify_batch, close_run, collect_batch, document_batches,
-    document_meta, ingest_documents, open_run,
+    aggregate_stance, analyse_batch, classify_batch, collect_batch, document_batches, document_meta,
+    ingest_documents, open_run, publish_run, report_run, write_run_record,
 )
 
 
@@ -27,4 +27,6 @@ def regiescan_flow(config: RunConfig) -> dict[str, Any]:
     for classified in in_order(document_batches(state), analyse_and_classify, config.batches_in_flight):
         collect_batch(state, meta, classified)
     aggregate_stance(state)
-    return close_run(state, ingested)
+    record = write_run_record(state, ingested)
+    report_run(state, record)
+    return publish_run(state, record)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from flows.config import ConfigError, RunConfig, load_config
 
@@ -176,28 +177,45 @@ def serve_flow(
     parameters = deployment_parameters(config)
     api_url = require_api()  # checked before any Prefect client call could start a temporary server
 
+    from prefect import serve as prefect_serve
     from prefect.types.entrypoint import EntrypointType
 
     from flows.pipeline import regiescan_flow
 
+    try:
+        deployment = regiescan_flow.to_deployment(
+            name=name,
+            schedule=schedule,
+            paused=False,  # re-activate a schedule paused when an earlier `serve` stopped
+            concurrency_limit=limit_config,
+            parameters=parameters,
+            description="regiescan on a schedule (regiescan serve)",
+            tags=["regiescan", "scheduled"],
+            # `flows.pipeline.regiescan_flow`, not a path relative to the current directory.
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+    except ValueError as exc:  # e.g. a deployment name with characters Prefect does not allow
+        raise ServeError(f"cannot create deployment {name!r}: {exc}") from exc
+    # Set after construction so an update clears any work pool a deployment of this name
+    # had: served runs execute here (as Runner.add_flow does).
+    deployment.work_pool_name = None
+    deployment.work_queue_name = None
+
+    config_json = parameters["config"]
     console.print(
-        f"Serving [bold]{regiescan_flow.name}/{name}[/] on {api_url}: {describe_schedule(schedule)}, "
-        f"at most {limit} run(s) at a time (a run due while one is running is cancelled).\n"
-        f"Corpus: {parameters['config']['corpus']}  Outputs: {parameters['config']['out']}\n"
-        "Stop with Ctrl-C (the schedule is paused until you serve again)."
+        f"Serving [bold]{escape(regiescan_flow.name)}/{escape(name)}[/] on {escape(api_url)}: "
+        f"{escape(describe_schedule(schedule))}, at most {limit} run(s) at a time "
+        "(a run due while one is running is cancelled).\n"
+        f"Corpus: {escape(config_json['corpus'])}  Outputs: {escape(config_json['out'])}\n"
+        "Stop with Ctrl-C (the schedule is paused until you serve again).",
+        soft_wrap=True,
     )
-    regiescan_flow.serve(
-        name=name,
-        schedule=schedule,
-        paused=False,  # re-activate a schedule paused when an earlier `serve` stopped
-        global_limit=limit_config,
-        parameters=parameters,
-        description="regiescan on a schedule (regiescan serve)",
-        tags=["regiescan", "scheduled"],
-        pause_on_shutdown=True,
-        # `flows.pipeline.regiescan_flow`, not a path relative to the current directory.
-        entrypoint_type=EntrypointType.MODULE_PATH,
-    )
+    # Served as a deployment, not with `regiescan_flow.serve()`: that path pickles the flow
+    # function by value into each run's process, where the string annotations of
+    # flows/pipeline.py (`from __future__ import annotations`) no longer resolve and
+    # parameter validation fails. Here each run is `python -m prefect.engine`, which imports
+    # flows.pipeline by name like any worker would.
+    prefect_serve(deployment, pause_on_shutdown=True)
 
 
 def serve(
@@ -234,7 +252,5 @@ def serve(
 
 
 def _fail(message: str, code: int = 2) -> None:
-    from rich.markup import escape
-
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterator
 
 import pandas as pd
 from prefect import task
+from prefect.logging import get_run_logger
 from prefect.cache_policies import NO_CACHE
 
 from flows.analysis import AnalyseOutcome, analyse_documents, classify_documents
@@ -26,6 +28,7 @@ from flows.tables import SCHEMAS, TableWriter, copy_without, iter_records, valid
 from nlp.aggregate import aggregate, trend
 from nlp.analyser import Analyser
 from nlp.classifier import read_model_card
+from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH
 from nlp.pipeline import NlpConfig, configured_lexicon
 
 # Results are cached by content hash inside the steps themselves, not by Prefect's input
@@ -52,7 +55,7 @@ class RunState:
     model_card: dict[str, Any] = field(default_factory=dict)
     writers: dict[str, TableWriter] = field(default_factory=dict)
     late_rejections: list[dict[str, Any]] = field(default_factory=list)
-    source: Any = None  # kept so close_run can commit ORI watermarks once the run is published
+    source: Any = None  # kept so publish_run can commit ORI watermarks once the run is published
     n_analysed: int = 0
     n_from_cache: int = 0
     steps_done: list[str] = field(default_factory=list)
@@ -64,6 +67,12 @@ def open_run(config: RunConfig) -> RunState:
     lexicon_version = configured_lexicon(config.nlp).version
     card = read_model_card(expected_lexicon=lexicon_version)
     folder = RunFolder(config.out)
+    # The lexicon, rules and cue lists travel with the run: its method page cites them.
+    method = folder.path("method")
+    method.mkdir()
+    for used, default in ((config.nlp.lexicon_path, LEXICON_PATH), (config.nlp.rules_path, RULES_PATH),
+                          (config.nlp.cues_path, CUES_PATH)):
+        shutil.copyfile(used or default, method / default.name)
     state = RunState(config, folder, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
     state.lexicon_version = lexicon_version
     state.model_card = card
@@ -175,9 +184,9 @@ def aggregate_stance(state: RunState) -> dict[str, pd.DataFrame]:
     return tables
 
 
-@task(name="close-run", **STEP)
-def close_run(state: RunState, ingested: IngestResult) -> dict[str, Any]:
-    """Write the remaining tables and run.json, check the count invariant, publish the run."""
+@task(name="write-run-record", **STEP)
+def write_run_record(state: RunState, ingested: IngestResult) -> dict[str, Any]:
+    """Write the remaining tables and run.json and check the count invariant."""
     late = pd.DataFrame(state.late_rejections, columns=["doc_id", "reason_code", "reason"])
     docs = ingested.documents
     refs = docs.set_index("doc_id")
@@ -212,7 +221,28 @@ def close_run(state: RunState, ingested: IngestResult) -> dict[str, Any]:
         "packages": package_versions(),
     }
     atomic_write_json(state.folder.path("run.json"), record)
+    return record
+
+
+@task(name="report", **STEP)
+def report_run(state: RunState, record: dict[str, Any]) -> None:
+    """The HTML report, exports and Prefect artifacts, built inside the partial run folder."""
+    from flows.report import build_report, publish_artifacts
+
+    try:
+        build_report(state.folder.work, state.config.report_lang)
+        publish_artifacts(state.folder.work)
+    except Exception:  # keep the analysis; `regiescan report` can rebuild the report
+        get_run_logger().exception("building the report failed; rebuild it with `regiescan report`")
+        return
+    state.steps_done.append("report")
+    atomic_write_json(state.folder.path("run.json"), {**record, "steps_done": state.steps_done})
+
+
+@task(name="publish-run", **STEP)
+def publish_run(state: RunState, record: dict[str, Any]) -> dict[str, Any]:
+    """Rename the partial folder into place and point outputs/latest at it."""
     final = state.folder.commit()
     if hasattr(state.source, "commit_watermarks"):  # only after the outputs are safely published
         state.source.commit_watermarks()
-    return {**record, "output_dir": str(final)}
+    return {**record, "steps_done": state.steps_done, "output_dir": str(final)}

@@ -116,7 +116,7 @@ def publish_artifacts(run_dir: Path) -> None:
     from prefect.logging import get_run_logger
 
     run_dir = Path(run_dir)
-    tables = load_run(run_dir)
+    tables = load_run(run_dir, summary_only=True)
     labels = Labels(_report_lang(run_dir))
     final = final_run_dir(run_dir)
     built = (run_dir / "report" / "index.html").is_file()
@@ -127,7 +127,10 @@ def publish_artifacts(run_dir: Path) -> None:
     create_table_artifact(table=stance_table(tables), key=STANCE_KEY,
                           description=f"{description}: {labels('table_municipality_stance')}")
     if report_index is not None:
-        create_link_artifact(link=report_index.as_uri(), link_text=f"{labels('report_title')} {tables.run_id}",
+        # Prefect renders a link artifact as Markdown [text](link): escape the text, and
+        # percent-encode the parentheses a path may contain so the link stays one link.
+        link = report_index.as_uri().replace("(", "%28").replace(")", "%29")
+        create_link_artifact(link=link, link_text=md(f"{labels('report_title')} {tables.run_id}"),
                              key=REPORT_KEY, description=description)
     else:
         get_run_logger().warning("no report in %s: the report link artifact was not created", run_dir)

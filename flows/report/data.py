@@ -131,7 +131,9 @@ class RunTables:
                 yield str(doc_id), [str(p) for p in (pages or [])]
 
 
-def load_run(run_dir: Path) -> RunTables:
+def load_run(run_dir: Path, summary_only: bool = False) -> RunTables:
+    """The run's tables. `summary_only`: only run.json and the municipality tables (the
+    documents, evidence and per-document tables are left empty), for the Prefect artifacts."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ReportInputError(f"run folder does not exist: {run_dir}")
@@ -155,16 +157,19 @@ def load_run(run_dir: Path) -> RunTables:
         except Exception as exc:  # a damaged file: say which
             raise ReportInputError(f"cannot read {path}: {exc}") from exc
 
+    def empty(columns: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({c: [] for c in columns})
+
     doc_columns = [c for c in pq.ParquetFile(run_dir / "documents.parquet").schema_arrow.names if c != "pages"]
     optional = {}
     for name, columns in OPTIONAL_TABLES.items():
         path = run_dir / f"{name}.parquet"
-        optional[name] = read(name) if path.is_file() else pd.DataFrame({c: [] for c in columns})
+        optional[name] = read(name) if path.is_file() and not summary_only else empty(columns)
     tables = RunTables(
         run_dir=run_dir,
         run=run,
-        documents=read("documents", doc_columns),
-        evidence=read("evidence"),
+        documents=empty(doc_columns) if summary_only else read("documents", doc_columns),
+        evidence=empty(list(SCHEMAS["evidence"].columns)) if summary_only else read("evidence"),
         municipalities=read("municipality_stance"),
         municipality_years=read("municipality_year_stance"),
         **optional,

@@ -102,7 +102,8 @@ def _values(column: pa.Column, labels: Labels) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """A Markdown table cell: pipes escaped (GFM honours \\| even inside code spans)."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def describe(labels: Labels, table: str, column: str) -> str | None:

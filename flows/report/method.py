@@ -16,6 +16,7 @@ from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH, data_version
 
 MODEL_CARD = Path(__file__).resolve().parents[2] / "nlp" / "model" / "model_card.json"
 CLASS_ORDER = ("regie", "netwerk", "zelfstandig", "geen")
+RUN_METHOD_DIR = "method"  # optional copies of lexicon.yml, lexicon_rules.yml, cues.yml used by the run
 
 
 def aggregation_settings(tables: RunTables) -> dict[str, Any]:
@@ -25,6 +26,12 @@ def aggregation_settings(tables: RunTables) -> dict[str, Any]:
 
 
 def _data_paths(tables: RunTables) -> tuple[Path, Path, Path]:
+    """The lexicon, rules and cue files: the run's own copies in <run>/method/ when the flow
+    saved them, else the files the run's config names (or the bundled defaults)."""
+    saved = tables.run_dir / RUN_METHOD_DIR
+    names = (LEXICON_PATH.name, RULES_PATH.name, CUES_PATH.name)
+    if all((saved / name).is_file() for name in names):
+        return (saved / names[0], saved / names[1], saved / names[2])
     nlp = (tables.run.get("config") or {}).get("nlp") or {}
     return (Path(nlp.get("lexicon_path") or LEXICON_PATH), Path(nlp.get("rules_path") or RULES_PATH),
             Path(nlp.get("cues_path") or CUES_PATH))
