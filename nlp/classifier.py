@@ -167,6 +167,25 @@ def save_model(model: StanceModel, directory: Path = MODEL_DIR) -> None:
     atomic_write_text(directory / CARD_MD, render_card(model.card))
 
 
+def _check_lexicon(card: dict[str, Any], expected_lexicon: str | None) -> None:
+    if expected_lexicon is not None and card.get("lexicon_version") != expected_lexicon:
+        raise ModelError(
+            f"the stance model was trained with lexicon {card.get('lexicon_version')}, but the lexicon in use "
+            f"is {expected_lexicon}; retrain with `regiescan train` (or restore the lexicon it was built for)"
+        )
+
+
+def read_model_card(directory: Path = MODEL_DIR, expected_lexicon: str | None = None) -> dict[str, Any]:
+    """The model's card without loading the model (cheap: for versions and provenance)."""
+    path = directory / CARD_JSON
+    try:
+        card: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"no readable model card at {path}; train a model with `regiescan train`") from exc
+    _check_lexicon(card, expected_lexicon)
+    return card
+
+
 def load_model(directory: Path = MODEL_DIR, expected_lexicon: str | None = None) -> StanceModel:
     """Load through skops with TRUSTED_TYPES only; refuse a model built for another lexicon."""
     import skops.io as sio
@@ -186,10 +205,5 @@ def load_model(directory: Path = MODEL_DIR, expected_lexicon: str | None = None)
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ModelError(f"{path} is not a {MODEL_FORMAT} model file")
     card = json.loads(payload["card_json"])
-    model = StanceModel(payload["pipeline"], list(payload["feature_names"]), card)
-    if expected_lexicon is not None and model.lexicon_version != expected_lexicon:
-        raise ModelError(
-            f"the stance model was trained with lexicon {model.lexicon_version}, but the lexicon in use "
-            f"is {expected_lexicon}; retrain with `regiescan train` (or restore the lexicon it was built for)"
-        )
-    return model
+    _check_lexicon(card, expected_lexicon)
+    return StanceModel(payload["pipeline"], list(payload["feature_names"]), card)
