@@ -27,5 +27,18 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
+# A long-running local Prefect server for scheduled runs (`regiescan serve`): the temporary
+# server `regiescan run` starts on its own cannot schedule. Its SQLite database and settings
+# live in .prefect/ (not ~/.prefect). Stop it with Ctrl-C.
+PREFECT_HOME_DIR := $(CURDIR)/.prefect
+
+.PHONY: server
+server: setup
+	mkdir -p $(PREFECT_HOME_DIR)
+	PREFECT_HOME=$(PREFECT_HOME_DIR) \
+	PREFECT_SERVER_DATABASE_CONNECTION_URL=sqlite+aiosqlite:///$(PREFECT_HOME_DIR)/prefect.db \
+	PREFECT_SERVER_ANALYTICS_ENABLED=false \
+		$(BIN)/prefect server start --host 127.0.0.1 --port 4200
+
 clean:
 	rm -rf $(VENV) outputs

@@ -15,6 +15,7 @@ from flows import cli_nlp
 from flows.cli_ingest import ingest_app
 from flows.config import ConfigError, RunConfig, load_config
 from flows.report.cli import report as report_command
+from flows.serve import serve
 
 app = typer.Typer(
     help="regiescan: measure how Dutch municipalities talk about collaboration "
@@ -119,6 +120,7 @@ def print_summary(record: dict[str, Any]) -> None:
         console.print(f"Report: {record['output_dir']}/report/index.html")
 
 
+app.command()(serve)
 cli_nlp.register(app)
 app.add_typer(ingest_app, name="ingest")
 app.command("report")(report_command)
