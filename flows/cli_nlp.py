@@ -146,10 +146,11 @@ def eval_stance(
     except (GoldError, OSError, ModelError) as exc:
         _fail(str(exc))
     report = evaluate_stance(analyser, records)
-    table = Table(title=f"stance on {gold.name} ({report['n']} passages, {report['n_hard']} hard)")
-    for column in ("method", "macro-F1", "accuracy", "macro-F1 hard", "regie F1", "netwerk F1", "zelfstandig F1", "geen F1"):
-        table.add_column(column, justify="right" if column != "method" else "left")
-    for name, key in (("regiescan model", "model"), ("keyword count", "keyword_count")):
+    table = Table(title=f"stance on {gold.name} ({report['n']} passages, {report['n_hard']} hard)",
+                  caption="macro-F1 over regie, netwerk, zelfstandig, geen; per-class columns are F1")
+    for column in ("method", "macro-F1", "accuracy", "hard", "regie", "netwerk", "zelfst.", "geen"):
+        table.add_column(column, justify="right" if column != "method" else "left", no_wrap=True)
+    for name, key in (("regiescan", "model"), ("keywords", "keyword_count")):
         m, h = report[key], report[f"{key}_hard"]
         table.add_row(name, f"{m['macro_f1']:.3f}", f"{m['accuracy']:.3f}", f"{h['macro_f1']:.3f}" if h else "-",
                       *(f"{m['per_class'][c]['f1']:.3f}" for c in ("regie", "netwerk", "zelfstandig", "geen")))

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy
 import yaml
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
@@ -58,8 +60,10 @@ def _is_list_item_start(doc: Doc, i: int, rules: SentenceRules) -> bool:
 def set_sentence_starts(doc: Doc, rules: SentenceRules) -> Doc:
     if not len(doc):
         return doc
-    for i, token in enumerate(doc):
-        token.is_sent_start = i == 0
+    # Decided here and written in one call at the end: spaCy's Token.is_sent_start setter
+    # scans the whole doc on every call, which made long documents quadratic.
+    starts = [False] * len(doc)
+    starts[0] = True
     line_start = True  # the current token is the first non-space token of a line
     line_words = 0
     previous: Token | None = None
@@ -73,13 +77,13 @@ def set_sentence_starts(doc: Doc, rules: SentenceRules) -> Doc:
                     closed = previous.text in ENDERS or previous.text in CLOSERS or previous.text.endswith(":")
                     heading = line_words <= rules.heading_max_words and doc[nxt].text[:1].isupper()
                     if newlines >= 2 or closed or heading or _is_list_item_start(doc, nxt, rules):
-                        doc[nxt].is_sent_start = True
+                        starts[nxt] = True
                         pending_break = False
                 line_start, line_words = True, 0
             continue
         if pending_break and token.text not in CLOSERS:
             if _starts_new(token):
-                token.is_sent_start = True
+                starts[i] = True
             pending_break = False
         if token.text in ENDERS:
             # "1." opening a list item is not the end of a sentence.
@@ -89,10 +93,12 @@ def set_sentence_starts(doc: Doc, rules: SentenceRules) -> Doc:
         elif token.text.lower() in rules.final_abbreviations:
             pending_break = True
         if line_start and _is_list_item_start(doc, i, rules) and i > 0:
-            token.is_sent_start = True
+            starts[i] = True
         line_start = False
         line_words += 1
         previous = token
+    values = numpy.array([1 if start else -1 for start in starts], dtype="int64")
+    doc.from_array([SENT_START], values.astype("uint64").reshape(-1, 1))
     return doc
 
 

@@ -95,3 +95,12 @@ def test_missing_corpus_is_a_clear_error(tmp_path):
     result = run_cli("run", "--corpus", str(tmp_path / "nope"), cwd=tmp_path)
     assert result.returncode == 2
     assert "corpus folder does not exist" in result.stderr
+
+
+def test_example_config_is_valid_and_states_the_defaults():
+    """The documented example config loads, and the values it shows are the real defaults."""
+    from flows.config import PROJECT_ROOT, RunConfig, load_config
+
+    example = load_config(PROJECT_ROOT / "regiescan.example.yaml")
+    defaults = RunConfig()
+    assert example.model_dump(exclude={"corpus", "out"}) == defaults.model_dump(exclude={"corpus", "out"})
