@@ -53,6 +53,16 @@ def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]], keys:
     """spaCy analysis of the documents not in `keys`' cache hits (`keys`: doc_id -> cache key)."""
     outcome = AnalyseOutcome()
     joined = {d["doc_id"]: join_pages(list(d["pages"])) for d in documents}
+    # spaCy refuses a text over nlp.max_length with an exception that would end the whole run.
+    limit = analyser.nlp.max_length
+    for document in documents:
+        if len(joined[document["doc_id"]][0]) > limit:
+            outcome.rejected.append({
+                "doc_id": document["doc_id"], "reason_code": "too_large",
+                "reason": f"tekst te lang voor de taalanalyse ({len(joined[document['doc_id']][0]):,} tekens > "
+                          f"{limit:,}, de grens van spaCy); verlaag ingest.max_text_chars",
+            })
+    documents = [d for d in documents if len(joined[d["doc_id"]][0]) <= limit]
     texts = (joined[d["doc_id"]][0] for d in documents)
     for document, parsed in zip(documents, analyser.parse(texts)):
         doc_id = document["doc_id"]
@@ -83,7 +93,7 @@ def classify_documents(analyser: Analyser, pending: list[PendingDocument]) -> di
             "sentences": [
                 {
                     "start": u.unit.start, "end": u.unit.end, "page": page_of(u.unit.start, starts),
-                    "text": u.unit.text, "stance": u.stance,
+                    "text": u.unit.text, "stance": u.stance, "evidence": u.bears_stance,
                     **{f"p_{s}": round(float(p), 4) for s, p in zip(STANCES, u.probabilities)},
                 }
                 for u in result.units

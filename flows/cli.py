@@ -68,6 +68,7 @@ def run(
     except ConfigError as exc:
         fail(str(exc))
     check_source(settings)
+    check_setup(settings)
     from flows.pipeline import regiescan_flow
     from flows.prefect_runtime import prefect_api
     from flows.runners import make_task_runner
@@ -97,6 +98,37 @@ def check_source(settings: RunConfig) -> None:
             fail(str(exc))
     elif not settings.corpus.is_dir():
         fail(f"corpus folder does not exist: {settings.corpus}")
+
+
+def check_setup(settings: RunConfig) -> None:
+    """Fail before Prefect starts when the lexicon, model or output folder cannot work."""
+    from nlp.classifier import ModelError, read_model_card
+    from nlp.lexicon import LexiconError
+    from nlp.pipeline import configured_lexicon
+
+    try:
+        lexicon = configured_lexicon(settings.nlp)
+    except (LexiconError, OSError, UnicodeDecodeError) as exc:
+        fail(f"the lexicon cannot be used: {exc} (check nlp.lexicon_path, nlp.rules_path, nlp.cues_path)")
+    try:
+        read_model_card(expected_lexicon=lexicon.version)
+    except ModelError as exc:
+        fail(str(exc))
+    if settings.nlp.model != "blank":
+        import spacy.util
+
+        if not spacy.util.is_package(settings.nlp.model) and not Path(settings.nlp.model).is_dir():
+            fail(f"spaCy model {settings.nlp.model!r} is not installed; install it "
+                 f"(e.g. pip install {settings.nlp.model}) or set nlp.model: blank")
+    out = settings.out
+    if out.exists() and not out.is_dir():
+        fail(f"output folder {out} is a file; pass a folder with --out (or out: in the config)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"cannot create the output folder {out} ({exc.strerror}); pass a writable folder with --out")
+    if not os.access(out, os.W_OK | os.X_OK):
+        fail(f"output folder {out} is not writable; pass a writable folder with --out")
 
 
 def print_summary(record: dict[str, Any]) -> None:

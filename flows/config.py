@@ -9,6 +9,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from flows.sources.readers import DEFAULT_MAX_TEXT_CHARS
 from nlp.aggregate import AggregationConfig
 from nlp.pipeline import NlpConfig
 
@@ -23,7 +24,7 @@ class ConfigError(ValueError):
 class IngestConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     max_file_mb: float = Field(200.0, gt=0, description="larger files are rejected unread")
-    max_text_chars: int = Field(2_000_000, gt=0, description="longer extracted texts are rejected")
+    max_text_chars: int = Field(DEFAULT_MAX_TEXT_CHARS, gt=0, description="longer extracted texts are rejected")
 
 
 class OriConfig(BaseModel):

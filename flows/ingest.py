@@ -13,6 +13,7 @@ from flows.config import IngestConfig
 from flows.municipalities import MunicipalityRegistry, UnknownMunicipality
 from flows.provenance import corpus_hash
 from flows.sources.base import Candidate
+from flows.sources.metadata import cleaned
 from flows.sources.rejection import Rejected
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def _ingest_one(candidate: Candidate, out: _Collector, registry: MunicipalityReg
     municipality_input: str | None = None
     try:
         loaded = candidate.load()
-        meta = loaded.metadata
+        meta = cleaned(loaded.metadata)
         municipality_input = meta.municipality
         n_chars = sum(len(page) for page in loaded.pages)
         if n_chars > limits.max_text_chars:

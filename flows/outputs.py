@@ -3,17 +3,25 @@
 A run writes into outputs/.partial-<run-id>/ and is renamed into place only when every
 file is written, so a killed run never leaves a folder that looks complete and `latest`
 never points at a partial run.
+
+A run holds an exclusive lock (flock) on outputs/.partial-<run-id>.lock from before its
+partial folder exists until it is published; the kernel releases it when the process dies,
+however it dies. A new run removes every partial folder whose lock nobody holds: the
+leftovers of killed runs, never the folder of a run still going.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
+import logging
 import os
 import re
 import secrets
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +29,10 @@ import pandas as pd
 
 LATEST = "latest"
 PARTIAL_PREFIX = ".partial-"
+LOCK_SUFFIX = ".lock"
+ORPHAN_LOCK_SECONDS = 3600  # a lock file without a folder this old is a leftover
+
+logger = logging.getLogger(__name__)
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -81,14 +93,24 @@ def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
 
 
 class RunFolder:
-    """The folder one run writes into; `commit()` publishes it."""
+    """The folder one run writes into; `commit()` publishes it.
+
+    Opening one removes the partial folders of runs that died (see the module docstring);
+    their names are in `removed_stale`.
+    """
 
     def __init__(self, out_root: Path, run_id: str | None = None) -> None:
         self.out_root = out_root
         self.run_id = run_id or new_run_id()
         self.final = out_root / self.run_id
         self.work = out_root / f"{PARTIAL_PREFIX}{self.run_id}"
-        self.work.mkdir(parents=True, exist_ok=False)
+        out_root.mkdir(parents=True, exist_ok=True)
+        self._lock_path = out_root / f"{PARTIAL_PREFIX}{self.run_id}{LOCK_SUFFIX}"
+        self._lock_fd: int | None = _try_lock(self._lock_path)
+        if self._lock_fd is None:
+            raise FileExistsError(f"run {self.run_id} is already being written in {out_root}")
+        self.work.mkdir(exist_ok=False)
+        self.removed_stale = remove_stale_partials(out_root)
 
     def path(self, name: str) -> Path:
         return self.work / name
@@ -96,10 +118,65 @@ class RunFolder:
     def commit(self) -> Path:
         os.replace(self.work, self.final)
         point_latest(self.out_root, self.final)
+        self._release()
         return self.final
 
     def discard(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock_fd is not None:
+            self._lock_path.unlink(missing_ok=True)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _try_lock(path: Path) -> int | None:
+    """An fd holding an exclusive lock on `path` (created if needed); None if another holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666 & ~_umask())
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def remove_stale_partials(out_root: Path) -> list[str]:
+    """Remove the partial folders of runs that are no longer running; their names."""
+    removed: list[str] = []
+    for entry in sorted(out_root.glob(f"{PARTIAL_PREFIX}*")):
+        if entry.name.endswith(LOCK_SUFFIX) or not entry.is_dir() or entry.is_symlink():
+            continue
+        lock_path = entry.with_name(entry.name + LOCK_SUFFIX)
+        fd = _try_lock(lock_path)
+        if fd is None:
+            continue  # its run is alive
+        try:
+            shutil.rmtree(entry, ignore_errors=True)
+            lock_path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+        logger.info("removed %s, left behind by a run that did not finish", entry.name)
+        removed.append(entry.name)
+    # A lock file without its folder: a run killed just before creating it or just after
+    # publishing. Only old ones: a run starting now holds its lock before its folder exists.
+    for lock_path in out_root.glob(f"{PARTIAL_PREFIX}*{LOCK_SUFFIX}"):
+        folder = lock_path.with_name(lock_path.name[: -len(LOCK_SUFFIX)])
+        try:
+            old = time.time() - lock_path.stat().st_mtime > ORPHAN_LOCK_SECONDS
+        except OSError:
+            continue
+        if old and not folder.exists():
+            fd = _try_lock(lock_path)
+            if fd is not None:
+                lock_path.unlink(missing_ok=True)
+                os.close(fd)
+    return removed
 
 
 def point_latest(out_root: Path, target: Path) -> None:

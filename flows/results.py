@@ -24,7 +24,7 @@ def batch_tables(meta: pd.DataFrame, results: dict[str, tuple[dict[str, Any], bo
         starts = [s["start"] for s in record["sentences"]]
         for index, s in enumerate(record["sentences"]):
             sentences.append({"doc_id": doc_id, "sentence_index": index, "page": s["page"], "start": s["start"],
-                              "end": s["end"], "text": s["text"], "stance": s["stance"],
+                              "end": s["end"], "text": s["text"], "stance": s["stance"], "evidence": s["evidence"],
                               **{k: v for k, v in s.items() if k.startswith("p_")}})
         for m in record["mentions"]:
             if m["polarity"] not in ("endorse", "reject"):

@@ -165,7 +165,8 @@ def aggregate_stance(state: RunState) -> dict[str, pd.DataFrame]:
     for writer in state.writers.values():
         writer.close()
     folder, config = state.folder, state.config.aggregation
-    sentences = pd.read_parquet(folder.path("sentences.parquet"), columns=["doc_id", "stance"])
+    sentences = pd.read_parquet(folder.path("sentences.parquet"), columns=["doc_id", "stance", "evidence"])
+    sentences.loc[~sentences["evidence"], "stance"] = "geen"  # only evidence sentences count for a frame
     documents = pd.read_parquet(folder.path("document_stance.parquet"), columns=["doc_id", "gm_code", "municipality", "year"])
     by_municipality = aggregate(sentences, documents, ["gm_code"], config)
     dated = documents.dropna(subset=["year"]).astype({"year": int})

@@ -52,6 +52,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "end": pa.Column(int, pa.Check.ge(0)),
         "text": pa.Column(str),
         "stance": pa.Column(str, pa.Check.isin(STANCE_VALUES)),
+        "evidence": pa.Column(bool),
         **{f"p_{s}": pa.Column(float, **_prob) for s in STANCE_VALUES},
     }, strict=True),
     "evidence": pa.DataFrameSchema({
@@ -61,7 +62,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "municipality": pa.Column(str),
         "municipality_original": pa.Column(str),
         "date": pa.Column(object, nullable=True),
-        "year": pa.Column(float, nullable=True),
+        "year": pa.Column(float, nullable=True, coerce=True),
         "doc_type": pa.Column(str),
         "title": pa.Column(str, nullable=True),
         "source_url": pa.Column(str, nullable=True),
@@ -83,7 +84,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "doc_id": pa.Column(str, unique=True),
         "gm_code": pa.Column(str, **_gm),
         "municipality": pa.Column(str),
-        "year": pa.Column(float, nullable=True),
+        "year": pa.Column(float, nullable=True, coerce=True),
         "n_sentences": pa.Column(int, pa.Check.ge(0)),
         "n_tokens": pa.Column(int, pa.Check.ge(0)),
         "n_mentions": pa.Column(int, pa.Check.ge(0)),
@@ -120,6 +121,24 @@ SCHEMAS["municipality_stance"] = pa.DataFrameSchema({
     "trend": pa.Column(str, pa.Check.isin(["naar netwerk", "naar regie", "stabiel", "onbekend"])),
 }, strict=True)
 SCHEMAS["municipality_year_stance"] = pa.DataFrameSchema({**_STANCE_COLUMNS, "year": pa.Column(int)}, strict=True)
+# Every input that was not analysed, with the reason: a stable snake_case code and a message.
+# (coerce: a column that is all None, e.g. no input_sha256 at all, is object-typed.)
+_text = dict(coerce=True)
+SCHEMAS["rejected"] = pa.DataFrameSchema({
+    "ref": pa.Column(str, **_text),
+    "source": pa.Column(str, **_text),
+    "stage": pa.Column(str, pa.Check.isin(["ingest", "analyse"]), **_text),
+    "reason_code": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*$"), **_text),
+    "reason": pa.Column(str, pa.Check.str_length(min_value=1), **_text),
+    "municipality_input": pa.Column(str, nullable=True, **_text),
+    "input_sha256": pa.Column(str, pa.Check.str_length(64, 64), nullable=True, **_text),
+}, strict=True)
+SCHEMAS["duplicates"] = pa.DataFrameSchema({
+    "ref": pa.Column(str, unique=True, **_text),
+    "source": pa.Column(str, **_text),
+    "duplicate_of_ref": pa.Column(str, **_text),
+    "doc_id": pa.Column(str, pa.Check.str_length(16, 16), **_text),
+}, strict=True)
 
 
 class TableSchemaError(RuntimeError):
@@ -161,9 +180,12 @@ class TableWriter:
             self.write(frame)
 
     def write(self, frame: pd.DataFrame) -> None:
+        if frame.empty:  # a batch whose documents were all rejected: nothing to add (or to type)
+            return
         frame = validate(self.name, frame)
         table = pa_arrow.Table.from_pandas(frame, preserve_index=False, schema=self._schema)
         if self._writer is None:
+            table = with_declared_types(self.name, table)
             self._schema = table.schema
             self._writer = pq.ParquetWriter(self.path, table.schema)
         self._writer.write_table(table)
@@ -176,6 +198,30 @@ class TableWriter:
             return
         self._writer.close()
         self._writer = None
+
+
+# Arrow types for declared columns, for when a first batch has nothing but None in one.
+_ARROW_TYPES = {"string[pyarrow]": pa_arrow.large_string(), "int64": pa_arrow.int64(),
+                "float64": pa_arrow.float64(), "bool": pa_arrow.bool_()}
+_ARROW_OBJECT_TYPES = {"date": pa_arrow.date32(), "pages": pa_arrow.list_(pa_arrow.string())}
+
+
+def with_declared_types(name: str, table: pa_arrow.Table) -> pa_arrow.Table:
+    """Give all-None (Arrow null) columns their declared type.
+
+    A streamed table's Parquet schema is fixed by its first batch; a column that happens to
+    be empty there (no cue, no source URL in the first documents) would otherwise be typed
+    null, and the first later batch with a value in it could not be written.
+    """
+    columns = SCHEMAS[name].columns
+    for index, arrow_field in enumerate(table.schema):
+        if not pa_arrow.types.is_null(arrow_field.type) or arrow_field.name not in columns:
+            continue
+        declared = str(columns[arrow_field.name].dtype)
+        target = _ARROW_TYPES.get(declared) or _ARROW_OBJECT_TYPES.get(arrow_field.name)
+        if target is not None:
+            table = table.set_column(index, arrow_field.with_type(target), table.column(index).cast(target))
+    return table
 
 
 def iter_records(path: Path, columns: list[str], batch_rows: int) -> Iterator[list[dict[str, Any]]]:

@@ -1,8 +1,9 @@
 """Each municipality's stance, with uncertainty (formulas in docs/method.md).
 
-Input: one row per classified sentence (document, municipality, year, sentence stance).
+Input: one row per sentence with its document and stance, where only evidence sentences (a
+frame mention and a stance other than geen; see nlp/stance.py) carry a frame stance.
 Per municipality (and per municipality x year):
-  R, N, Z  = sentences whose stance is regie, netwerk, zelfstandig
+  R, N, Z  = evidence sentences whose stance is regie, netwerk, zelfstandig
   position = (N - R) / (N + R)  in [-1, +1]: -1 all regie, +1 all netwerk
   interval = 2.5 and 97.5 percentiles of the position over bootstrap draws that resample
              the municipality's documents with replacement (seeded)

@@ -2,9 +2,11 @@
 
 A text of up to MAX_PASSAGE_SENTENCES sentences is one unit and takes that unit's
 prediction. A longer text (a document) takes its stance from its sentences: the
-"stance-bearing" sentences are those whose most probable class is not geen; the text's
-probabilities are their mean (all sentences' mean when there are none) and its stance the
-most probable frame, or geen when no sentence bears a stance.
+"stance-bearing" sentences are those whose most probable class is not geen and that contain
+at least one frame mention (a sentence without frame language is not evidence: headings,
+dates and procedure lines otherwise pick up a topic's vocabulary); the text's probabilities
+are their mean (all sentences' mean when there are none) and its stance the most probable
+frame, or geen when no sentence bears a stance.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ class UnitStance:
     def stance(self) -> str:
         return STANCES[int(np.argmax(self.probabilities))]
 
+    @property
+    def bears_stance(self) -> bool:
+        """Evidence within a longer text: a frame is mentioned and the class is not geen."""
+        return bool(self.unit.mentions) and self.stance != "geen"
+
 
 @dataclass
 class TextStance:
@@ -46,11 +53,10 @@ def combine_units(units: Sequence[UnitStance]) -> tuple[str, np.ndarray]:
         return "geen", np.eye(len(STANCES))[GEEN]
     if len(units) == 1:
         return units[0].stance, units[0].probabilities
-    matrix = np.vstack([u.probabilities for u in units])
-    bearing = matrix[matrix.argmax(axis=1) != GEEN]
-    if not len(bearing):
-        return "geen", matrix.mean(axis=0)
-    mean = bearing.mean(axis=0)
+    bearing = [u.probabilities for u in units if u.bears_stance]
+    if not bearing:
+        return "geen", np.vstack([u.probabilities for u in units]).mean(axis=0)
+    mean = np.vstack(bearing).mean(axis=0)
     return FRAME_STANCES[int(np.argmax(mean[:GEEN]))], mean
 
 

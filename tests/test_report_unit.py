@@ -85,7 +85,8 @@ def make_run(folder: Path) -> Path:
             page = max(i for i, s in enumerate(page_starts) if s <= start) + 1
             probs = {s: (0.91 if s == stance else 0.03) for s in ("regie", "netwerk", "zelfstandig", "geen")}
             sentences.append({"doc_id": doc_id, "sentence_index": index, "page": page, "start": start, "end": cursor,
-                              "text": text, "stance": stance, **{f"p_{s}": p for s, p in probs.items()}})
+                              "text": text, "stance": stance, "evidence": bool(mentions) and stance != "geen",
+                              **{f"p_{s}": p for s, p in probs.items()}})
             for mention, frame, polarity, cue, cue_kind in mentions:
                 m_start = start + text.index(mention)
                 evidence.append({

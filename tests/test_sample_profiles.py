@@ -18,10 +18,10 @@ BIN = Path(sys.executable).parent / "regiescan"
 TABLES = ["municipality_stance", "municipality_year_stance", "evidence", "sentences", "document_stance"]
 
 
-def run(out: Path, home: Path) -> dict:
+def run(out: Path, home: Path, *args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env["PREFECT_HOME"] = str(home)
-    result = subprocess.run([str(BIN), "run", "--out", str(out)], env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run([str(BIN), "run", "--out", str(out), *args], env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     return json.loads((out / "latest" / "run.json").read_text())
@@ -74,13 +74,28 @@ def test_evidence_cites_pages_and_cues(runs):
     assert evidence.cue.notna().any()
 
 
-def test_rerun_does_no_nlp_work_and_reproduces_outputs(runs):
-    first, first_dir, second, second_dir = runs
-    assert second["analysis_cache"] == {"documents_from_cache": 50, "documents_analysed_now": 0}
-    assert second["corpus_hash"] == first["corpus_hash"]
+def assert_same_tables(first_dir: Path, second_dir: Path) -> None:
     for table in TABLES:
         a = pd.read_parquet(first_dir / f"{table}.parquet")
         b = pd.read_parquet(second_dir / f"{table}.parquet")
         if "from_cache" in a:
             a, b = a.drop(columns="from_cache"), b.drop(columns="from_cache")
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_rerun_does_no_nlp_work_and_reproduces_outputs(runs):
+    first, first_dir, second, second_dir = runs
+    assert second["analysis_cache"] == {"documents_from_cache": 50, "documents_analysed_now": 0}
+    assert second["corpus_hash"] == first["corpus_hash"]
+    assert_same_tables(first_dir, second_dir)
+
+
+def test_two_dask_workers_give_the_same_outputs(runs, tmp_path):
+    """Scale-out: the bundled corpus on a 2-worker local Dask cluster, analysed from scratch."""
+    first, first_dir, *_ = runs
+    config = tmp_path / "dask.yaml"
+    config.write_text(f"cache_dir: {tmp_path / 'cache'}\nbatch_size: 10\n", encoding="utf-8")
+    record = run(tmp_path / "out", tmp_path / "prefect", "--task-runner", "dask", "--workers", "2", "--config", str(config))
+    assert record["analysis_cache"]["documents_analysed_now"] == 50
+    assert record["config"]["task_runner"] == "dask"
+    assert_same_tables(first_dir, (tmp_path / "out" / "latest").resolve())

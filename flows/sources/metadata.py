@@ -16,10 +16,11 @@ from pathlib import Path
 
 from flows.municipalities import REFERENCE_DIR
 from flows.sources.rejection import Rejected
+from flows.sources.text import clean_label
 
 MANIFEST_NAMES = ("manifest.csv", "manifest.jsonl")
 MANIFEST_FIELDS = ("file", "municipality", "date", "doc_type", "title", "source_url")
-_CONVENTION = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})_(?P<slug>.+)$")
+_CONVENTION = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})_(?P<slug>.+)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def parse_date(value: str) -> dt.date:
 
 def from_path(relative: Path) -> Metadata:
     """Metadata from <gemeente>/<YYYY-MM-DD>_<slug>.<ext>; Rejected when it does not fit."""
-    match = _CONVENTION.match(relative.stem)
+    match = _CONVENTION.fullmatch(relative.stem)
     if len(relative.parts) < 2 or match is None:
         raise Rejected(
             "missing_metadata",
@@ -101,6 +102,20 @@ def read_manifest(path: Path) -> dict[str, dict[str, str]]:
         if name:
             by_file[name] = row
     return by_file
+
+
+def cleaned(meta: Metadata) -> Metadata:
+    """Metadata as one-line labels: no control, zero-width or bidi characters, nothing unencodable.
+
+    Titles come from file names, manifests and documents' own properties, all untrusted.
+    """
+    return Metadata(
+        municipality=clean_label(meta.municipality),
+        date=meta.date,
+        doc_type=clean_label(meta.doc_type) or "onbekend",
+        title=clean_label(meta.title),
+        source_url=clean_label(meta.source_url, max_chars=2000),
+    )
 
 
 def from_manifest_row(row: dict[str, str]) -> Metadata:

@@ -7,6 +7,7 @@ Each reader returns pages so evidence can cite a page; formats without fixed pag
 from __future__ import annotations
 
 import re
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,19 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".odt")
 # a few hundred KB of XML can claim gigabytes (zip bomb).
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 
+# The default of ingest.max_text_chars: longer extracted texts are rejected.
+DEFAULT_MAX_TEXT_CHARS = 2_000_000
+# Text formats are refused unread above this many bytes per allowed character, so a huge
+# text file is never decoded in memory. A character takes at most 4 bytes in UTF-8 and
+# UTF-16, so a .txt above the limit certainly has too many characters; HTML gets room for
+# its markup.
+TEXT_BYTES_PER_CHAR = {".txt": 4, ".md": 4, ".html": 10, ".htm": 10}
+
+# In the first 4 KB of a text file, more control bytes than this share mean binary data
+# (tab, line ends, form feed, vertical tab, DOS end-of-file and escape do not count).
+_MAX_CONTROL_SHARE = 0.05
+_TEXT_CONTROLS = frozenset(b"\t\n\x0b\x0c\r\x1a\x1b")
+
 
 @dataclass(frozen=True)
 class Extracted:
@@ -33,7 +47,7 @@ def decode_text(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")
     sample = data[:4096]
     if sample and sample.count(b"\x00") > len(sample) // 4:
         # UTF-16 text without a BOM has a NUL in every other byte; anything else is binary.
@@ -43,7 +57,8 @@ def decode_text(data: bytes) -> str:
         if even > 0.8 * len(sample[0::2]) and odd == 0:
             return data.decode("utf-16-be", errors="replace")
         raise Rejected("binary_content", "binaire inhoud, geen tekstbestand")
-    if b"\x00" in sample:
+    controls = sum(1 for byte in sample if byte < 0x20 and byte not in _TEXT_CONTROLS) + sample.count(0x7F)
+    if b"\x00" in sample or controls > _MAX_CONTROL_SHARE * len(sample):
         raise Rejected("binary_content", "binaire inhoud, geen tekstbestand")
     try:
         return data.decode("utf-8")
@@ -81,7 +96,6 @@ def _read_html(path: Path) -> Extracted:
 
 def _read_pdf(path: Path) -> Extracted:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(path)
@@ -97,7 +111,9 @@ def _read_pdf(path: Path) -> Extracted:
         title = (reader.metadata.title if reader.metadata else None) or None
     except Rejected:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except OSError:
+        raise  # unreadable file: read_document says so
+    except Exception as exc:  # pypdf raises many types for broken files
         raise Rejected("corrupt", f"PDF onleesbaar of beschadigd ({type(exc).__name__})") from exc
     if not any(p.strip() for p in pages):
         raise Rejected("no_text_layer", "geen tekstlaag: OCR nodig")
@@ -185,20 +201,53 @@ READERS: dict[str, Callable[[Path], Extracted]] = {
 }
 
 
-def read_document(path: Path) -> Extracted:
-    """Read one file into normalised pages; raises Rejected with a specific reason."""
-    reader = READERS.get(path.suffix.lower())
+def read_document(path: Path, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> Extracted:
+    """Read one file into normalised pages; raises Rejected with a specific reason.
+
+    Only regular files are opened (a named pipe would block, a device never end), and a
+    text file too large to hold `max_text_chars` characters is refused before it is read.
+    """
+    suffix = path.suffix.lower()
+    reader = READERS.get(suffix)
     if reader is None:
         raise Rejected("unsupported_format", f"bestandstype {path.suffix or '(geen)'} wordt niet ondersteund")
     try:
-        if path.stat().st_size == 0:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise Rejected("not_regular_file", f"geen gewoon bestand ({file_kind(info.st_mode)}); niet gelezen")
+        if info.st_size == 0:
             raise Rejected("empty", "leeg bestand (0 bytes)")
+        byte_limit = TEXT_BYTES_PER_CHAR.get(suffix, 0) * max_text_chars
+        if byte_limit and info.st_size > byte_limit:
+            raise Rejected(
+                "too_large",
+                f"tekstbestand te groot ({info.st_size / 1e6:.1f} MB > {byte_limit / 1e6:.0f} MB voor {suffix}, "
+                f"de grens bij ingest.max_text_chars = {max_text_chars:,} tekens); niet gelezen",
+            )
         extracted = reader(path)
-    except PermissionError as exc:
-        raise Rejected("unreadable", "bestand niet leesbaar (geen leesrechten)") from exc
     except OSError as exc:
-        raise Rejected("unreadable", f"bestand niet leesbaar ({exc.strerror or type(exc).__name__})") from exc
+        raise Rejected("unreadable", f"bestand niet leesbaar ({os_problem(exc)})") from exc
     pages = [normalise_text(page) for page in extracted.pages]
     if not any(pages):
         raise Rejected("empty", "geen tekst in het document")
     return Extracted(pages, extracted.title)
+
+
+def os_problem(exc: OSError) -> str:
+    """Why the operating system refused, in Dutch where it matters."""
+    if isinstance(exc, PermissionError):
+        return "geen leesrechten"
+    return exc.strerror or type(exc).__name__
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in Dutch, for rejection messages."""
+    if stat.S_ISFIFO(mode):
+        return "named pipe"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "apparaatbestand"
+    if stat.S_ISDIR(mode):
+        return "map"
+    return "speciaal bestand"
