@@ -35,6 +35,7 @@ class CueRules:
     rejection_after_window: int
     negation_window: int
     negation_after_window: int
+    negation_after_barriers: frozenset[str]
     endorsement_window: int
 
 
@@ -81,5 +82,6 @@ def load_cues(path: Path = CUES_PATH) -> CueRules:
         rejection_after_window=int(data["rejection"]["after_window"]),
         negation_window=int(data["negation"]["window"]),
         negation_after_window=int(data["negation"]["after_window"]),
+        negation_after_barriers=frozenset(_strings(data["negation"], "after_barriers", path)),
         endorsement_window=int(data["endorsement"]["window"]),
     )

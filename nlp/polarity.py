@@ -8,7 +8,8 @@ For each mention the first rule that applies decides (cue lists in data/cues.yml
   4. rejection cue before ("het einde van X") or after ("X is achterhaald") the mention,
      in the same clause, within the window                      -> reject
   5. contrast: "niet X maar Y"                                  -> Y endorse
-  6. negation before the mention in the same clause (or just after it, no comma between)
+  6. negation before the mention in the same clause (or just after it, no comma or
+     subordinating word between)
                                                                -> reject
   7. transition target: Y in "van X naar Y"                     -> endorse
   8. a question ("... ?")                                      -> neutral
@@ -107,7 +108,7 @@ def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdi
         before = _precedes(match, start, rules.negation_window, ctx)
         after = (
             match.start >= end and match.start - end <= rules.negation_after_window
-            and "," not in {ctx.forms[k][0] for k in range(end, match.start)}
+            and not rules.negation_after_barriers & {ctx.forms[k][0] for k in range(end, match.start)}
         )
         if (before or after) and ctx.clause[match.start] == clause:
             return Verdict("reject", ctx.text(match), NEGATION)
