@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nlp.jsonl import jsonl_lines
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -36,21 +38,19 @@ def train() -> None:
     console.print("model card: nlp/model/model_card.md")
 
 
-def _read_jsonl(handle: IO[str], skip_invalid: bool) -> Iterator[tuple[int, dict[str, Any] | None]]:
-    for number, line in enumerate(handle, start=1):
-        if not line.strip():
+def _read_jsonl(handle: IO[str], skip_invalid: bool) -> Iterator[dict[str, Any]]:
+    for line in jsonl_lines(handle):
+        record = line.value
+        problem = line.error
+        if problem is None and (not isinstance(record, dict) or "id" not in record or not isinstance(record.get("text"), str)):
+            problem = 'expected an object with "id" and a string "text"'
+        if problem is None:
+            yield record
             continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("text"), str):
-                raise ValueError('expected an object with "id" and a string "text"')
-        except ValueError as exc:
-            message = f"line {number}: {exc}"
-            if not skip_invalid:
-                _fail(f"malformed input {message} (use --skip-invalid to skip such lines)")
-            err_console.print(f"[yellow]skipped[/] {message}")
-            continue
-        yield number, record
+        message = f"line {line.number}: {problem}"
+        if not skip_invalid:
+            _fail(f"malformed input {message} (use --skip-invalid to skip such lines)")
+        err_console.print(f"[yellow]skipped[/] {message}")
 
 
 def classify(
@@ -83,8 +83,7 @@ def classify(
                 target.write(json.dumps(line, ensure_ascii=False) + "\n")
             batch.clear()
 
-        for _, record in _read_jsonl(source, skip_invalid):
-            assert record is not None
+        for record in _read_jsonl(source, skip_invalid):
             batch.append(record)
             if len(batch) >= batch_size:
                 flush()

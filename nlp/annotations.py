@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nlp.jsonl import jsonl_lines
 from nlp.lexicon import FRAMES, POLARITIES
 
 STANCE_LABELS = ("regie", "netwerk", "zelfstandig", "geen")
@@ -37,14 +37,11 @@ def is_hard(record: dict[str, Any]) -> bool:
 def read_annotations(path: Path) -> list[Annotated]:
     records: list[Annotated] = []
     with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path.name}:{number}"
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AnnotationError(f"{where}: not valid JSON ({exc.msg})") from exc
+        for line in jsonl_lines(f):
+            where = f"{path.name}:{line.number}"
+            raw = line.value
+            if line.error:
+                raise AnnotationError(f"{where}: {line.error}")
             if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"].strip():
                 raise AnnotationError(f"{where}: expected an object with a non-empty 'text'")
             stance = raw.get("stance")
@@ -53,7 +50,7 @@ def read_annotations(path: Path) -> list[Annotated]:
             frames = raw.get("frames") or {}
             if not isinstance(frames, dict) or any(f not in FRAMES or p not in POLARITIES for f, p in frames.items()):
                 raise AnnotationError(f"{where}: frames must map {FRAMES} to {POLARITIES}")
-            records.append(Annotated(str(raw.get("id", number)), raw["text"], stance, frames, is_hard(raw), path.name))
+            records.append(Annotated(str(raw.get("id", line.number)), raw["text"], stance, frames, is_hard(raw), path.name))
     return records
 
 

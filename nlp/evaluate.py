@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -12,6 +11,7 @@ from spacy.language import Language
 if TYPE_CHECKING:
     from nlp.analyser import Analyser
 
+from nlp.jsonl import jsonl_lines
 from nlp.lexicon import FRAMES
 from nlp.mentions import Mention, dominant_polarities, mentions_of
 
@@ -24,15 +24,12 @@ def read_gold(path: Path) -> list[dict[str, Any]]:
     """Lines {"id", "text", "frames": {frame: polarity}, ...}; errors name the line."""
     records = []
     with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise GoldError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+        for line in jsonl_lines(f):
+            record = line.value
+            if line.error:
+                raise GoldError(f"{path}:{line.number}: {line.error}")
             if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not isinstance(record.get("frames"), dict):
-                raise GoldError(f"{path}:{number}: expected an object with 'text' and 'frames'")
+                raise GoldError(f"{path}:{line.number}: expected an object with 'text' and 'frames'")
             records.append(record)
     return records
 

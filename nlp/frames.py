@@ -6,13 +6,11 @@ declared in nlp/extensions.py; polarity is decided afterwards by `regiescan_pola
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from nlp.extensions import SPAN_KEY, register_extensions
-from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH, Lexicon, load_lexicon
+from nlp.lexicon import Lexicon, lexicon_at
 from nlp.patterns import longest_non_overlapping
 from nlp.tokens import sentence_forms
 
@@ -49,7 +47,6 @@ class FrameMatcher:
         return vetoed
 
 
-
 @Language.factory(
     "regiescan_frames",
     default_config={"lexicon_path": None, "rules_path": None, "cues_path": None},
@@ -57,9 +54,4 @@ class FrameMatcher:
 def make_frame_matcher(
     nlp: Language, name: str, lexicon_path: str | None, rules_path: str | None, cues_path: str | None
 ) -> FrameMatcher:
-    lexicon = load_lexicon(
-        Path(lexicon_path) if lexicon_path else LEXICON_PATH,
-        Path(rules_path) if rules_path else RULES_PATH,
-        Path(cues_path) if cues_path else CUES_PATH,
-    )
-    return FrameMatcher(lexicon)
+    return FrameMatcher(lexicon_at(lexicon_path, rules_path, cues_path))

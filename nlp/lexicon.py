@@ -104,6 +104,17 @@ def load_lexicon(
     )
 
 
+def lexicon_at(
+    lexicon_path: str | Path | None = None, rules_path: str | Path | None = None, cues_path: str | Path | None = None
+) -> Lexicon:
+    """The lexicon from these files (the bundled ones where None), compiled once per process:
+    the frame matcher, the polarity tagger and the run all ask for it."""
+    return _cached_lexicon(
+        Path(lexicon_path or LEXICON_PATH).resolve(), Path(rules_path or RULES_PATH).resolve(),
+        Path(cues_path or CUES_PATH).resolve(),
+    )
+
+
 @lru_cache(maxsize=4)
-def default_lexicon() -> Lexicon:
-    return load_lexicon()
+def _cached_lexicon(lexicon_path: Path, rules_path: Path, cues_path: Path) -> Lexicon:
+    return load_lexicon(lexicon_path, rules_path, cues_path)

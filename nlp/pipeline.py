@@ -14,7 +14,7 @@ from spacy.language import Language
 import nlp.frames  # noqa: F401
 import nlp.polarity  # noqa: F401
 import nlp.sentences  # noqa: F401
-from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH, Lexicon, load_lexicon
+from nlp.lexicon import Lexicon, lexicon_at
 
 # Components of a trained model that regiescan does not need; dropping them keeps it fast.
 UNUSED_TRAINED_COMPONENTS = ("ner", "parser", "senter", "textcat", "entity_linker", "entity_ruler")
@@ -65,6 +65,4 @@ def build_pipeline(config: NlpConfig | None = None) -> Language:
 def configured_lexicon(config: NlpConfig | None = None) -> Lexicon:
     """The lexicon the configuration names (the bundled one by default)."""
     config = config or NlpConfig()
-    return load_lexicon(
-        config.lexicon_path or LEXICON_PATH, config.rules_path or RULES_PATH, config.cues_path or CUES_PATH
-    )
+    return lexicon_at(config.lexicon_path, config.rules_path, config.cues_path)

@@ -35,7 +35,7 @@ from nlp.cues import (
     TRANSITION_FROM, TRANSITION_TO, CueRules, load_cues,
 )
 from nlp.extensions import SPAN_KEY, register_extensions
-from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH, load_lexicon
+from nlp.lexicon import CUES_PATH, lexicon_at
 from nlp.patterns import Match, longest_non_overlapping
 from nlp.tokens import sentence_forms
 
@@ -210,10 +210,5 @@ def _propagate_rejection(mentions: list[Span]) -> None:
 def make_polarity_tagger(
     nlp: Language, name: str, lexicon_path: str | None, rules_path: str | None, cues_path: str | None
 ) -> PolarityTagger:
-    cues_file = Path(cues_path) if cues_path else CUES_PATH
-    lexicon = load_lexicon(
-        Path(lexicon_path) if lexicon_path else LEXICON_PATH,
-        Path(rules_path) if rules_path else RULES_PATH,
-        cues_file,
-    )
-    return PolarityTagger(load_cues(cues_file), lexicon.inverted)
+    lexicon = lexicon_at(lexicon_path, rules_path, cues_path)
+    return PolarityTagger(load_cues(Path(cues_path) if cues_path else CUES_PATH), lexicon.inverted)

@@ -13,21 +13,21 @@ import skops.io as sio
 
 from nlp.annotations import read_annotations, training_files
 from nlp.classifier import MODEL_DIR, MODEL_FILE, ModelError, load_model, training_hash
-from nlp.lexicon import default_lexicon
+from nlp.lexicon import lexicon_at
 
 BIN = Path(sys.executable).parent / "regiescan"
 
 
 @pytest.fixture(scope="module")
 def model():
-    return load_model(expected_lexicon=default_lexicon().version)
+    return load_model(expected_lexicon=lexicon_at().version)
 
 
 def test_shipped_model_matches_lexicon_and_annotations(model):
     """Fails when the lexicon or the annotations changed without `regiescan train`."""
     records = [r for f in training_files() for r in read_annotations(f)]
     assert model.card["training_data"]["sha256"] == training_hash([r.text for r in records], [r.stance for r in records])
-    assert model.lexicon_version == default_lexicon().version
+    assert model.lexicon_version == lexicon_at().version
 
 
 def test_model_card_has_cross_validated_metrics(model):
