@@ -49,8 +49,8 @@ class AnalyseOutcome:
     classified: dict[str, dict[str, Any]] = field(default_factory=dict)  # doc_id -> new result record
 
 
-def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]], keys: dict[str, str]) -> AnalyseOutcome:
-    """spaCy analysis of the documents not in `keys`' cache hits (`keys`: doc_id -> cache key)."""
+def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]]) -> AnalyseOutcome:
+    """spaCy analysis of documents ({doc_id, cache_key, pages}); non-Dutch ones are rejected."""
     outcome = AnalyseOutcome()
     joined = {d["doc_id"]: join_pages(list(d["pages"])) for d in documents}
     # spaCy refuses a text over nlp.max_length with an exception that would end the whole run.
@@ -73,7 +73,7 @@ def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]], keys:
                 "reason": f"niet Nederlands (lijkt {NAMES_NL[language]})",
             })
             continue
-        outcome.pending.append(PendingDocument(doc_id, keys[doc_id], analyse_doc(parsed), joined[doc_id][1]))
+        outcome.pending.append(PendingDocument(doc_id, document["cache_key"], analyse_doc(parsed), joined[doc_id][1]))
     return outcome
 
 

@@ -6,12 +6,13 @@ import datetime as dt
 import shutil
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
 from prefect import task
-from prefect.logging import get_run_logger
 from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
 
 from flows.analysis import AnalyseOutcome, analyse_documents, classify_documents
 from flows.cache import AnalysisCache, cache_key
@@ -22,8 +23,8 @@ from flows.outputs import RunFolder, atomic_write_json, atomic_write_parquet
 from flows.progress import progress_bar
 from flows.provenance import package_versions
 from flows.sources.base import DocumentSource
-from flows.sources.folder import FolderSource
 from flows.results import batch_tables
+from flows.sources.folder import FolderSource
 from flows.tables import SCHEMAS, TableWriter, copy_without, iter_records, validate
 from nlp.aggregate import aggregate, trend
 from nlp.analyser import Analyser
@@ -123,12 +124,10 @@ def document_batches(state: RunState) -> Iterator[list[dict[str, Any]]]:
 @task(name="analyse", **STEP)
 def analyse_batch(nlp_config: NlpConfig, cache_root: str, batch: list[dict[str, Any]]) -> AnalyseOutcome:
     """spaCy analysis of the batch's documents that are not in the cache."""
-    from pathlib import Path
-
     cache = AnalysisCache(Path(cache_root))
     cached = {d["doc_id"]: hit for d in batch if (hit := cache.get(d["cache_key"])) is not None}
     todo = [d for d in batch if d["doc_id"] not in cached]
-    outcome = analyse_documents(_analyser(nlp_config.model_dump_json()), todo, {d["doc_id"]: d["cache_key"] for d in todo}) if todo else AnalyseOutcome()
+    outcome = analyse_documents(_analyser(nlp_config.model_dump_json()), todo) if todo else AnalyseOutcome()
     outcome.cached = cached
     return outcome
 
@@ -136,8 +135,6 @@ def analyse_batch(nlp_config: NlpConfig, cache_root: str, batch: list[dict[str, 
 @task(name="classify", **STEP)
 def classify_batch(nlp_config: NlpConfig, cache_root: str, analysed: AnalyseOutcome) -> AnalyseOutcome:
     """Stance of the new documents' sentences; their records go into the cache."""
-    from pathlib import Path
-
     if analysed.pending:
         cache = AnalysisCache(Path(cache_root))
         analysed.classified = classify_documents(_analyser(nlp_config.model_dump_json()), analysed.pending)
