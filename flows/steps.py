@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -39,9 +40,18 @@ STREAMED_TABLES = ("sentences", "evidence", "document_stance")
 INGESTED = "ingested.parquet"  # every document read, streamed; becomes documents.parquet at the end
 
 
-@lru_cache(maxsize=2)
+_ANALYSER_LOCK = threading.Lock()
+
+
 def _analyser(nlp_config_json: str) -> Analyser:
-    """One spaCy pipeline and model per worker process (building them takes seconds)."""
+    """One spaCy pipeline and model per worker process (building them takes seconds; the
+    lock keeps two batches that start together from building it twice)."""
+    with _ANALYSER_LOCK:
+        return _build_analyser(nlp_config_json)
+
+
+@lru_cache(maxsize=2)
+def _build_analyser(nlp_config_json: str) -> Analyser:
     return Analyser(NlpConfig.model_validate_json(nlp_config_json))
 
 
@@ -90,7 +100,7 @@ def make_source(config: RunConfig) -> DocumentSource:
             o.municipalities, o.since, o.query, o.base_url, o.offline, api=o.api, until=o.until,
             cache_dir=o.cache_dir, max_attempts=o.max_attempts, timeout=o.timeout, page_size=o.page_size,
         )
-    return FolderSource(config.corpus, config.ingest.max_file_mb)
+    return FolderSource(config.corpus, config.ingest.max_file_mb, config.ingest.max_text_chars)
 
 
 @task(name="ingest", **STEP)
@@ -102,7 +112,7 @@ def ingest_documents(state: RunState) -> IngestResult:
     with progress_bar("Reading documents", total=len(candidates)) as advance:
         result = ingest(candidates, source.name, default_registry(), config.ingest, advance, sink=ingested.add)
     ingested.close()
-    atomic_write_parquet(state.folder.path("duplicates.parquet"), result.duplicates)
+    atomic_write_parquet(state.folder.path("duplicates.parquet"), validate("duplicates", result.duplicates))
     state.steps_done.append("ingest")
     return result
 
@@ -198,7 +208,7 @@ def write_run_record(state: RunState, ingested: IngestResult) -> dict[str, Any]:
     ingested_path = state.folder.path(INGESTED)
     copy_without(ingested_path, state.folder.path("documents.parquet"), "doc_id", set(late["doc_id"]))
     ingested_path.unlink()
-    atomic_write_parquet(state.folder.path("rejected.parquet"), rejected)
+    atomic_write_parquet(state.folder.path("rejected.parquet"), validate("rejected", rejected))
     counts = {"inputs": ingested.inputs, "analysed": state.n_analysed, "rejected": len(rejected), "duplicates": len(ingested.duplicates)}
     if counts["inputs"] != counts["analysed"] + counts["rejected"] + counts["duplicates"]:
         raise RuntimeError(f"count invariant broken (a document was lost): {counts}")

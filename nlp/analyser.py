@@ -26,13 +26,14 @@ class Analysed:
 
 def analyse_doc(doc: Doc, whole: bool = False) -> Analysed:
     """Units (one passage, or one per sentence for long texts) and mentions of a parsed text."""
+    mentions = mentions_of(doc)
     if whole:
-        unit = passage_unit(doc)
+        unit = passage_unit(doc, mentions)
         units = [unit] if unit else []
     else:
-        units = units_of(doc)
+        units = units_of(doc, mentions)
     n_sentences = sum(1 for s in doc.sents if s.text.strip())
-    return Analysed(units, mentions_of(doc), n_sentences, sum(1 for t in doc if not t.is_space))
+    return Analysed(units, mentions, n_sentences, sum(1 for t in doc if not t.is_space))
 
 
 class Analyser:

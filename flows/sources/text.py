@@ -20,6 +20,7 @@ _CONTROL = re.compile(
 )
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_INNER_SOFT_HYPHEN = re.compile("\u00ad(?!\n)")
 
 
 def repair_hyphenation(text: str) -> str:
@@ -33,15 +34,21 @@ def normalise_text(text: str) -> str:
     Newlines are kept: they separate headings and list items, which the sentence
     splitter needs.
     """
-    text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
     text = _CONTROL.sub("", text)
+    text = unicodedata.normalize("NFC", text)  # after the clean-up: a removed character can part a letter and its accent
     text = _SPACES.sub(" ", text)
+    text = _strip_lines(text)  # first, so "regie- \ngemeente" (a space after the hyphen) is repaired too
+    text = _INNER_SOFT_HYPHEN.sub("", text)  # a soft hyphen only matters at a line end
     text = repair_hyphenation(text)
-    text = text.replace("\u00ad", "")  # soft hyphens that were not at a line end
-    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = text.replace("\u00ad", "")  # soft hyphens at a line end that did not join words
+    text = _strip_lines(text)
     text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
+
+
+def _strip_lines(text: str) -> str:
+    return "\n".join(line.strip() for line in text.split("\n"))
 
 
 def clean_label(value: str | None, max_chars: int = 500) -> str | None:

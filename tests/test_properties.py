@@ -1,0 +1,181 @@
+"""Property-based tests: arbitrary Unicode never crashes text normalisation, sentence
+splitting or the frame matcher, and every offset they report indexes the text.
+
+Bounded (200 examples each) so the suite stays fast; REGIESCAN_PROPERTY_EXAMPLES raises the
+bound on demand, and bench/fuzz_readers.py fuzzes the file readers for as long as asked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from flows.analysis import join_pages, page_of
+from flows.sources.readers import Extracted, decode_text
+from flows.sources.rejection import Rejected
+from flows.sources.text import clean_label, normalise_text, safe_text
+from nlp.analyser import analyse_doc
+from nlp.lexicon import FRAMES
+from nlp.patterns import PatternSet, TokenPattern, longest_non_overlapping
+from nlp.pipeline import build_pipeline
+
+# REGIESCAN_PROPERTY_EXAMPLES=5000 pytest tests/test_properties.py searches harder, on demand.
+SETTINGS = settings(max_examples=int(os.environ.get("REGIESCAN_PROPERTY_EXAMPLES", "200")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+# Every code point, lone surrogates and control characters included.
+ANY_CHAR = st.characters(codec=None, categories=None, exclude_categories=())
+ANY_TEXT = st.text(ANY_CHAR, max_size=400)
+# Valid Unicode scalar values only: what reaches spaCy (normalise_text removes surrogates).
+UNICODE_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=400)
+# Words the lexicon, the cue lists and the sentence splitter react to, mixed with anything.
+TRIGGERS = [
+    "regie", "regiegemeente", "regierol", "netwerk", "netwerkgemeente", "samenwerken", "werken", "samen",
+    "zelfstandig", "zelfstandige", "gemeente", "niet", "geen", "meer", "van", "naar", "maar", "voert", "de",
+    "het", "einde", "afscheid", "vervangen", "door", "volgens", "aldus", "?", ".", ",", ":", ";", "\n", "\n\n",
+    "1.", "a)", "-", "•", "'", '"', "“", "”", "o.a.", "art.", "Wij", "De", "REGIE", "Regie-\ngemeente", "\u00ad",
+    "De gemeente voert de regie.", "Wij werken samen in het netwerk.", "Wij blijven zelfstandig!",
+    "Geen regiegemeente meer.", "Is dat regie?", "Artikel 5 Taken\n",
+]
+COUNCIL_TEXT = st.lists(st.one_of(st.sampled_from(TRIGGERS), st.text(st.characters(exclude_categories=("Cs",)),
+                                                                     max_size=12)), max_size=80).map(" ".join)
+SENTENCES = [t for t in TRIGGERS if len(t) > 12]
+# Whole documents: several sentences and fragments, so texts are also split into units.
+COUNCIL_DOCUMENT = st.lists(st.one_of(st.sampled_from(SENTENCES), COUNCIL_TEXT), min_size=5, max_size=12).flatmap(
+    lambda parts: st.lists(st.sampled_from([" ", "\n", "\n\n", " \n "]), min_size=len(parts), max_size=len(parts))
+    .map(lambda seps: "".join(p + sep for p, sep in zip(parts, seps))))
+TEXT_FOR_NLP = st.one_of(UNICODE_TEXT, COUNCIL_TEXT, COUNCIL_DOCUMENT)
+
+_FORBIDDEN_AFTER_NORMALISING = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200d\ufeff\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+@SETTINGS
+@given(ANY_TEXT)
+@example("a\ud800b\r\n\x00c\u202ed")
+@example("regie-\n gemeente \u00ad\n\n\n\nx")
+def test_normalise_text_output_is_clean_for_any_input(text):
+    out = normalise_text(text)
+    assert not _FORBIDDEN_AFTER_NORMALISING.search(out)
+    assert "\n\n\n" not in out and out == out.strip()
+    assert all(line == line.strip() for line in out.split("\n"))
+    out.encode("utf-8")  # no lone surrogates: Parquet and spaCy need valid UTF-8
+    assert unicodedata.is_normalized("NFC", out) or not out
+
+
+HYPHENATION_TEXT = st.text(st.one_of(ANY_CHAR, st.sampled_from(list("ab-\n \t\r\f\u00ad\u2010\u200b\u0301\u00a0"))),
+                           max_size=60)
+
+
+@SETTINGS
+@given(st.one_of(ANY_TEXT, HYPHENATION_TEXT))
+@example("regie- \ngemeente")  # a space after the line-end hyphen
+@example("e\u200b\u0301")  # a removed zero-width space between a letter and its accent
+@example("a\u00ad-\nb")
+def test_normalise_text_is_idempotent(text):
+    once = normalise_text(text)
+    assert normalise_text(once) == once
+
+
+@SETTINGS
+@given(ANY_TEXT)
+def test_labels_and_refs_are_one_encodable_line(text):
+    label = clean_label(text)
+    assert label is None or ("\n" not in label and label == label.strip() and 0 < len(label) <= 500)
+    safe_text(text).encode("utf-8")
+
+
+@SETTINGS
+@given(st.binary(max_size=2000))
+@example(b"\xff\xfe" + "De gemeente".encode("utf-16-le") + b"\x00")  # odd length after the BOM
+@example("regie en netwerk".encode("utf-16-be"))
+def test_decode_text_returns_text_or_a_rejection(data):
+    try:
+        text = decode_text(data)
+    except Rejected as rejection:
+        assert rejection.code == "binary_content"
+        return
+    assert isinstance(text, str)
+
+
+@SETTINGS
+@given(TEXT_FOR_NLP)
+@example("1.\n2.\n\n")
+@example(" \n \n")
+@example("o.a. art. 5. 'Wij.' (a) b) • - ...?!")
+def test_sentences_cover_the_text_and_their_offsets_index_it(nlp, text):
+    doc = nlp(text)
+    sentences = list(doc.sents)
+    if not len(doc):
+        return
+    assert sentences[0].start == 0 and sentences[-1].end == len(doc)
+    for left, right in zip(sentences, sentences[1:]):
+        assert left.end == right.start  # contiguous, no gaps, no overlaps
+    for sentence in sentences:
+        assert text[sentence.start_char:sentence.end_char] == sentence.text
+
+
+@SETTINGS
+@given(TEXT_FOR_NLP)
+@example("Wij nemen afscheid van de regiegemeente. Niet regie maar netwerk. Van regie naar netwerk?")
+def test_frame_mentions_and_units_have_offsets_that_index_the_text(nlp, text):
+    doc = nlp(text)
+    analysed = analyse_doc(doc)
+    for mention in analysed.mentions:
+        assert mention.frame in FRAMES
+        assert mention.polarity in ("endorse", "reject", "neutral")
+        assert 0 <= mention.start < mention.end <= len(text)
+        assert text[mention.start:mention.end] == mention.text
+        assert text[mention.sentence_start:].lstrip().startswith(mention.sentence[:20].lstrip())
+    previous_end = 0
+    for unit in analysed.units:
+        assert previous_end <= unit.start <= unit.end <= len(text)
+        assert text[unit.start:unit.end] == unit.text
+        previous_end = unit.end
+
+
+@SETTINGS
+@given(st.lists(ANY_TEXT, min_size=1, max_size=6))
+def test_normalised_pages_can_always_be_analysed_and_paged(nlp, pages):
+    pages = [normalise_text(page) for page in pages]
+    text, starts = join_pages(pages)
+    doc = nlp(text)
+    for token in doc:
+        page = page_of(token.idx, starts)
+        assert 1 <= page <= len(pages)
+        assert text[starts[page - 1]:].startswith(pages[page - 1])
+    Extracted(pages)  # what the readers hand on
+
+
+GLOB = st.text(st.sampled_from("ab*?.\\[]()^$+|{}é-"), min_size=1, max_size=6)
+
+
+@SETTINGS
+@given(st.lists(st.lists(GLOB, min_size=1, max_size=4).map(" ".join), min_size=1, max_size=6),
+       st.lists(st.tuples(st.text(max_size=6), st.text(max_size=6)), max_size=30))
+def test_pattern_matching_never_crashes_and_matches_stay_in_range(patterns, forms):
+    parsed = []
+    for k, text in enumerate(patterns):
+        try:
+            parsed.append(TokenPattern.parse(text, k))
+        except ValueError:
+            continue
+    matches = PatternSet(parsed).find_matches([(a.lower(), b.lower()) for a, b in forms])
+    for match in matches:
+        assert 0 <= match.start < match.end <= len(forms)
+        assert list(match.positions) == sorted(set(match.positions))
+        assert match.positions[0] == match.start and match.positions[-1] == match.end - 1
+    chosen = longest_non_overlapping(matches)
+    claimed = [p for m in chosen for p in m.positions]
+    assert len(claimed) == len(set(claimed))
