@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: setup run test clean browser
+.PHONY: setup run test bench clean browser
 
 setup: $(STAMP) browser
 
@@ -26,6 +26,13 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Performance benchmark, on demand (not part of the tests). The issue's sizes (10k and 50k
+# documents) take hours on 2 cores; pick smaller ones with e.g.
+#   make bench BENCH_ARGS="--sizes 2000,10000 --workers-size 10000"
+BENCH_ARGS ?=
+bench: setup
+	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
 
 # A long-running local Prefect server for scheduled runs (`regiescan serve`): the temporary
 # server `regiescan run` starts on its own cannot schedule. Its SQLite database and settings

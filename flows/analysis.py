@@ -8,7 +8,7 @@ frame mentions with page numbers), so it can be cached by content hash + lexicon
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from nlp.analyser import Analysed, Analyser, analyse_doc
@@ -41,12 +41,27 @@ class PendingDocument:
     page_starts: list[int]
 
 
-@dataclass
+class DocumentBatch:
+    """Documents ({doc_id, cache_key, pages}) on their way to the analyse task.
+
+    This and AnalyseOutcome are plain classes on purpose: Prefect walks the lists, dicts and
+    dataclasses among task inputs in search of futures, and these hold every page and
+    sentence of a batch (that walk took longer than the analysis itself). Annotations such as
+    prefect's quote() do the same for threads but do not survive the Dask runner.
+    """
+
+    def __init__(self, documents: list[dict[str, Any]]) -> None:
+        self.documents = documents
+
+
 class AnalyseOutcome:
-    cached: dict[str, dict[str, Any]] = field(default_factory=dict)  # doc_id -> result record
-    pending: list[PendingDocument] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)  # doc_id, reason_code, reason
-    classified: dict[str, dict[str, Any]] = field(default_factory=dict)  # doc_id -> new result record
+    """A batch's results as they pass from the analyse to the classify and collect tasks."""
+
+    def __init__(self) -> None:
+        self.cached: dict[str, dict[str, Any]] = {}  # doc_id -> result record
+        self.pending: list[PendingDocument] = []
+        self.rejected: list[dict[str, Any]] = []  # doc_id, reason_code, reason
+        self.classified: dict[str, dict[str, Any]] = {}  # doc_id -> new result record
 
 
 def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]]) -> AnalyseOutcome:

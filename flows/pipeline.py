@@ -6,6 +6,7 @@ from typing import Any
 
 from prefect import flow
 
+from flows.analysis import DocumentBatch
 from flows.config import RunConfig
 from flows.runners import in_order
 from flows.steps import (
@@ -21,7 +22,7 @@ def regiescan_flow(config: RunConfig) -> dict[str, Any]:
     meta = document_meta(ingested)
     cache = str(config.analysis_cache)
 
-    def analyse_and_classify(batch: list[dict[str, Any]]) -> Any:
+    def analyse_and_classify(batch: DocumentBatch) -> Any:
         return classify_batch.submit(config.nlp, cache, analyse_batch.submit(config.nlp, cache, batch))
 
     for classified in in_order(document_batches(state), analyse_and_classify, config.batches_in_flight):

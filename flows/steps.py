@@ -15,7 +15,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from flows.analysis import AnalyseOutcome, analyse_documents, classify_documents
+from flows.analysis import AnalyseOutcome, DocumentBatch, analyse_documents, classify_documents
 from flows.cache import AnalysisCache, cache_key
 from flows.config import RunConfig
 from flows.ingest import REJECTED_COLUMNS, IngestResult, ingest
@@ -121,22 +121,22 @@ def document_meta(ingested: IngestResult) -> pd.DataFrame:
     return ingested.documents.set_index("doc_id")
 
 
-def document_batches(state: RunState) -> Iterator[list[dict[str, Any]]]:
+def document_batches(state: RunState) -> Iterator[DocumentBatch]:
     """The ingested documents, read back config.batch_size at a time, each with its cache key."""
     model_version = str(state.model_card["model_version"])
     path = state.folder.path(INGESTED)
     for rows in iter_records(path, ["doc_id", "content_sha256", "pages"], state.config.batch_size):
         for row in rows:
             row["cache_key"] = cache_key(row["content_sha256"], state.lexicon_version, model_version)
-        yield rows
+        yield DocumentBatch(rows)
 
 
 @task(name="analyse", **STEP)
-def analyse_batch(nlp_config: NlpConfig, cache_root: str, batch: list[dict[str, Any]]) -> AnalyseOutcome:
+def analyse_batch(nlp_config: NlpConfig, cache_root: str, batch: DocumentBatch) -> AnalyseOutcome:
     """spaCy analysis of the batch's documents that are not in the cache."""
     cache = AnalysisCache(Path(cache_root))
-    cached = {d["doc_id"]: hit for d in batch if (hit := cache.get(d["cache_key"])) is not None}
-    todo = [d for d in batch if d["doc_id"] not in cached]
+    cached = {d["doc_id"]: hit for d in batch.documents if (hit := cache.get(d["cache_key"])) is not None}
+    todo = [d for d in batch.documents if d["doc_id"] not in cached]
     outcome = analyse_documents(_analyser(nlp_config.model_dump_json()), todo) if todo else AnalyseOutcome()
     outcome.cached = cached
     return outcome

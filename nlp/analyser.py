@@ -13,7 +13,8 @@ from nlp.classifier import MODEL_DIR, StanceModel, load_model
 from nlp.mentions import Mention, mentions_of
 from nlp.pipeline import NlpConfig, build_pipeline, configured_lexicon
 from nlp.stance import TextStance, classify_units, text_stance
-from nlp.units import Unit, passage_unit, units_of
+from nlp.tokens import token_view
+from nlp.units import Unit, passage_unit, text_sentences, units_of
 
 
 @dataclass
@@ -26,14 +27,15 @@ class Analysed:
 
 def analyse_doc(doc: Doc, whole: bool = False) -> Analysed:
     """Units (one passage, or one per sentence for long texts) and mentions of a parsed text."""
-    mentions = mentions_of(doc)
+    doc_text = doc.text  # built from the tokens on every access: read once
+    mentions = mentions_of(doc, doc_text)
+    sentences = text_sentences(doc, doc_text)
     if whole:
-        unit = passage_unit(doc, mentions)
+        unit = passage_unit(doc, doc_text, sentences, mentions)
         units = [unit] if unit else []
     else:
-        units = units_of(doc, mentions)
-    n_sentences = sum(1 for s in doc.sents if s.text.strip())
-    return Analysed(units, mentions, n_sentences, sum(1 for t in doc if not t.is_space))
+        units = units_of(doc, doc_text, sentences, mentions)
+    return Analysed(units, mentions, len(sentences), len(token_view(doc).indices))
 
 
 class Analyser:

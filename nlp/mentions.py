@@ -9,6 +9,7 @@ from typing import Any
 from spacy.tokens import Doc, Span
 
 from nlp.lexicon import FRAMES
+from nlp.tokens import span_text
 
 
 @dataclass(frozen=True)
@@ -29,18 +30,20 @@ class Mention:
         return asdict(self)
 
 
-def mention_from_span(span: Span) -> Mention:
+def mention_from_span(span: Span, doc_text: str) -> Mention:
     sent = span.sent
     return Mention(
         frame=span._.frame, subcategory=span._.subcategory, polarity=span._.polarity,
         cue=span._.cue, cue_kind=span._.cue_kind, explicit=bool(span._.explicit),
-        text=span.text, start=span.start_char, end=span.end_char,
-        sentence=sent.text.strip(), sentence_start=sent.start_char,
+        text=span_text(doc_text, span), start=span.start_char, end=span.end_char,
+        sentence=span_text(doc_text, sent).strip(), sentence_start=sent.start_char,
     )
 
 
-def mentions_of(doc: Doc) -> list[Mention]:
-    return [mention_from_span(span) for span in doc._.frame_mentions]
+def mentions_of(doc: Doc, doc_text: str | None = None) -> list[Mention]:
+    """The doc's mentions; pass doc.text when you already have it (it is rebuilt per access)."""
+    text = doc.text if doc_text is None else doc_text
+    return [mention_from_span(span, text) for span in doc._.frame_mentions]
 
 
 def dominant_polarities(mentions: list[Mention]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from spacy.tokens import Doc, Span
 
 from nlp.features import unit_features
 from nlp.mentions import Mention
-from nlp.tokens import sentence_forms
+from nlp.tokens import sentence_forms, span_text
 
 MAX_PASSAGE_SENTENCES = 4
 
@@ -28,8 +28,9 @@ class Unit:
     features: dict[str, float]
 
 
-def _sentences(doc: Doc) -> list[Span]:
-    return [s for s in doc.sents if s.text.strip()]
+def text_sentences(doc: Doc, doc_text: str) -> list[Span]:
+    """The doc's sentences that hold more than whitespace (`doc_text` is doc.text)."""
+    return [s for s in doc.sents if span_text(doc_text, s).strip()]
 
 
 class _MentionIndex:
@@ -44,27 +45,27 @@ class _MentionIndex:
         return [m for m in self.mentions[lo:hi] if m.end <= end]
 
 
-def _unit(doc: Doc, sentences: list[Span], index: _MentionIndex) -> Unit:
+def _unit(doc: Doc, doc_text: str, sentences: list[Span], index: _MentionIndex) -> Unit:
     span = doc[sentences[0].start:sentences[-1].end]
     forms = [form for sent in sentences for form in sentence_forms(sent)[1]]
     mentions = index.within(span.start_char, span.end_char)
-    text = span.text.strip()
-    offset = span.start_char + (len(span.text) - len(span.text.lstrip()))
+    raw = span_text(doc_text, span)
+    text = raw.strip()
+    offset = span.start_char + (len(raw) - len(raw.lstrip()))
     return Unit(text, offset, offset + len(text), mentions, unit_features(mentions, forms))
 
 
-def passage_unit(doc: Doc, mentions: list[Mention]) -> Unit | None:
-    """The whole text as one unit (training passages, short inputs); `mentions` are the doc's."""
-    sentences = _sentences(doc)
-    return _unit(doc, sentences, _MentionIndex(mentions)) if sentences else None
+def passage_unit(doc: Doc, doc_text: str, sentences: list[Span], mentions: list[Mention]) -> Unit | None:
+    """The whole text as one unit (training passages, short inputs); `sentences` are the
+    doc's text sentences, `mentions` its mentions."""
+    return _unit(doc, doc_text, sentences, _MentionIndex(mentions)) if sentences else None
 
 
-def units_of(doc: Doc, mentions: list[Mention]) -> list[Unit]:
+def units_of(doc: Doc, doc_text: str, sentences: list[Span], mentions: list[Mention]) -> list[Unit]:
     """One unit for a passage (<= MAX_PASSAGE_SENTENCES sentences), else one per sentence."""
-    sentences = _sentences(doc)
     if not sentences:
         return []
     index = _MentionIndex(mentions)
     if len(sentences) <= MAX_PASSAGE_SENTENCES:
-        return [_unit(doc, sentences, index)]
-    return [_unit(doc, [sent], index) for sent in sentences]
+        return [_unit(doc, doc_text, sentences, index)]
+    return [_unit(doc, doc_text, [sent], index) for sent in sentences]

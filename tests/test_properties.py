@@ -23,6 +23,7 @@ from nlp.analyser import analyse_doc
 from nlp.lexicon import FRAMES
 from nlp.patterns import PatternSet, TokenPattern, longest_non_overlapping
 from nlp.pipeline import build_pipeline
+from nlp.tokens import sentence_forms, span_text
 
 # REGIESCAN_PROPERTY_EXAMPLES=5000 pytest tests/test_properties.py searches harder, on demand.
 SETTINGS = settings(max_examples=int(os.environ.get("REGIESCAN_PROPERTY_EXAMPLES", "200")), deadline=None,
@@ -143,6 +144,23 @@ def test_frame_mentions_and_units_have_offsets_that_index_the_text(nlp, text):
         assert previous_end <= unit.start <= unit.end <= len(text)
         assert text[unit.start:unit.end] == unit.text
         previous_end = unit.end
+
+
+@SETTINGS
+@given(TEXT_FOR_NLP)
+@example("Wij  voeren\n\nde REGIE-gemeente.  Niet meer! ")
+def test_the_shared_token_view_equals_reading_each_token(nlp, text):
+    """The per-doc token view (built once, sliced per sentence) gives exactly what reading
+    spaCy's Token objects gives, and span_text exactly span.text."""
+    doc = nlp(text)
+    doc_text = doc.text
+    for sent in doc.sents:
+        expected = [(t.i, (t.lower_, t.lemma_.lower() or t.lower_)) for t in sent if not t.is_space]
+        indices, forms = sentence_forms(sent)
+        assert list(zip(indices, forms)) == expected
+        assert span_text(doc_text, sent) == sent.text
+    for span in doc.spans.get("regiescan_frames", []):
+        assert span_text(doc_text, span) == span.text
 
 
 @SETTINGS
