@@ -299,9 +299,9 @@ def measure_in_process(documents: list[dict[str, Any]], batch_size: int, breakdo
     out["analyser_startup_s"] = round(time.perf_counter() - started, 2)
     out["regiescan_pipeline"] = analyser.nlp.pipe_names
 
-    warm = [{"doc_id": d["doc_id"], "pages": d["pages"]} for d in documents[:WARMUP_DOCS]]
+    warm = [{"doc_id": d["doc_id"], "cache_key": "warm", "pages": d["pages"]} for d in documents[:WARMUP_DOCS]]
     started = time.perf_counter()
-    classify_documents(analyser, analyse_documents(analyser, warm, {d["doc_id"]: "warm" for d in warm}).pending)
+    classify_documents(analyser, analyse_documents(analyser, warm).pending)
     out["first_batch_warmup_s"] = round(time.perf_counter() - started, 2)
 
     log("in-process: regiescan's spaCy pipeline alone (nlp.pipe)")
@@ -309,14 +309,13 @@ def measure_in_process(documents: list[dict[str, Any]], batch_size: int, breakdo
     out["regiescan_parse_only"] = clock.row(tokens, what="Analyser.parse (build_pipeline's nlp.pipe)")
 
     log(f"in-process: analyse step (flows.analysis.analyse_documents, {batch_size} documents per call)")
-    batches = [[{"doc_id": d["doc_id"], "pages": d["pages"]} for d in documents[i:i + batch_size]]
+    batches = [[{"doc_id": d["doc_id"], "cache_key": "bench", "pages": d["pages"]} for d in documents[i:i + batch_size]]
                for i in range(0, len(documents), batch_size)]
-    keys = {d["doc_id"]: "bench" for d in documents}
     gc.collect()
     analysed = []
     with Clock() as clock:
         for batch in batches:
-            analysed.append(analyse_documents(analyser, batch, keys))
+            analysed.append(analyse_documents(analyser, batch))
     out["analyse_step"] = clock.row(
         tokens, what="flows.analysis.analyse_documents (parse + language check + units/features/mentions)",
         documents_per_s=round(len(texts) / clock.wall, 2), rejected=sum(len(a.rejected) for a in analysed))
