@@ -41,9 +41,8 @@ class FrameMatcher:
 
     def _vetoed_positions(self, forms: list[tuple[str, str]]) -> dict[str, set[int]]:
         vetoed: dict[str, set[int]] = {}
-        for frame, exclusions in self.lexicon.exclusions.items():
-            for match in exclusions.find_matches(forms):
-                vetoed.setdefault(frame, set()).update(range(match.start, match.end))
+        for match in self.lexicon.exclusions.find_matches(forms):
+            vetoed.setdefault(match.pattern.label, set()).update(range(match.start, match.end))
         return vetoed
 
 

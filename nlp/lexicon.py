@@ -37,7 +37,7 @@ class Lexicon:
     version: str  # declared version + hash of lexicon, rules and cues: any edit changes it
     entries: dict[str, dict[str, list[str]]]  # frame -> sub-category -> patterns
     patterns: PatternSet[FrameLabel]
-    exclusions: dict[str, PatternSet[str]]  # frame -> patterns that veto a match
+    exclusions: PatternSet[str]  # patterns that veto a match of the frame they are labelled with
     inverted: frozenset[str]  # "frame.subcategory" whose polarity is reversed
     path: Path
 
@@ -90,10 +90,9 @@ def load_lexicon(
     inverted = frozenset(rules.get("inverted") or [])
     if inverted - known_subcategories:
         raise LexiconError(f"{rules_path}: inverted names unknown sub-categories {sorted(inverted - known_subcategories)}")
-    exclusions = {
-        frame: PatternSet(TokenPattern.parse(p, frame) for p in patterns)
-        for frame, patterns in (rules.get("exclusions") or {}).items()
-    }
+    exclusions = PatternSet(  # one set for all frames: one scan per sentence
+        TokenPattern.parse(p, frame) for frame, patterns in (rules.get("exclusions") or {}).items() for p in patterns
+    )
     return Lexicon(
         version=data_version(lexicon_path, rules_path, cues_path),
         entries=entries,

@@ -23,6 +23,7 @@ against the regiegemeente does not endorse it in the next, uncued sentence.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,9 +65,10 @@ class SentenceContext:
         self.indices, self.forms = sentence_forms(sent)
         self.position = {doc_index: k for k, doc_index in enumerate(self.indices)}
         self.cues: list[Match[frozenset[str]]] = longest_non_overlapping(rules.cues.find_matches(self.forms))
-        ends = sorted(m.start for m in rules.scope_end.find_matches(self.forms))
-        self.clause = [sum(1 for e in ends if e <= k) for k in range(len(self.forms))]
-        self.scope_end_words = {m.start: self.forms[m.start][0] for m in rules.scope_end.find_matches(self.forms)}
+        scope_ends = rules.scope_end.find_matches(self.forms)
+        ends = sorted(m.start for m in scope_ends)
+        self.clause = [bisect.bisect_right(ends, k) for k in range(len(self.forms))]  # scope ends at or before k
+        self.scope_end_words = {m.start: self.forms[m.start][0] for m in scope_ends}
         self.question = bool(self.forms) and self.forms[-1][0] == "?"
         self.quotes = self._quotations(rules.min_quote_tokens)
 
