@@ -70,14 +70,18 @@ def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]]) -> An
     joined = {d["doc_id"]: join_pages(list(d["pages"])) for d in documents}
     # spaCy refuses a text over nlp.max_length with an exception that would end the whole run.
     limit = analyser.nlp.max_length
+    parsable = []
     for document in documents:
-        if len(joined[document["doc_id"]][0]) > limit:
-            outcome.rejected.append({
-                "doc_id": document["doc_id"], "reason_code": "too_large",
-                "reason": f"tekst te lang voor de taalanalyse ({len(joined[document['doc_id']][0]):,} tekens > "
-                          f"{limit:,}, de grens van spaCy); verlaag ingest.max_text_chars",
-            })
-    documents = [d for d in documents if len(joined[d["doc_id"]][0]) <= limit]
+        n_chars = len(joined[document["doc_id"]][0])
+        if n_chars <= limit:
+            parsable.append(document)
+            continue
+        outcome.rejected.append({
+            "doc_id": document["doc_id"], "reason_code": "too_large",
+            "reason": f"tekst te lang voor de taalanalyse ({n_chars:,} tekens > {limit:,}, de grens van spaCy); "
+                      "verlaag ingest.max_text_chars",
+        })
+    documents = parsable
     texts = (joined[d["doc_id"]][0] for d in documents)
     for document, parsed in zip(documents, analyser.parse(texts)):
         doc_id = document["doc_id"]

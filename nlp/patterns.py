@@ -79,19 +79,10 @@ class PatternSet(Generic[Label]):
     def find_matches(self, forms: Sequence[tuple[str, str]]) -> list[Match[Label]]:
         """All matches in a token sequence given as (lower form, lemma) pairs."""
         matches: list[Match[Label]] = []
-        cache = self._first_cache
         for i, (lower, lemma) in enumerate(forms):
-            # Most tokens start no pattern: answer them from the cache without building sets.
-            by_lower = cache.get(lower)
-            if by_lower is None:
-                by_lower = self._starting_at(lower)
-            if lemma != lower:
-                by_lemma = cache.get(lemma)
-                if by_lemma is None:
-                    by_lemma = self._starting_at(lemma)
-                candidates = sorted(set(by_lower).union(by_lemma)) if by_lemma else by_lower
-            else:
-                candidates = by_lower
+            candidates = self._starting_at(lower)  # sorted; empty for most tokens
+            if lemma != lower and (by_lemma := self._starting_at(lemma)):
+                candidates = tuple(sorted(set(candidates).union(by_lemma)))
             for index in candidates:
                 pattern = self.patterns[index]
                 positions = _match_rest(pattern, forms, i)

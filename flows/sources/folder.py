@@ -27,7 +27,7 @@ from flows.sources.metadata import (
     from_path,
     read_manifest,
 )
-from flows.sources.readers import DEFAULT_MAX_TEXT_CHARS, file_kind, os_problem, read_document
+from flows.sources.readers import DEFAULT_MAX_TEXT_CHARS, not_regular_file, os_problem, read_document, unreadable_file
 from flows.sources.rejection import Rejected
 from flows.sources.text import safe_text
 
@@ -59,15 +59,15 @@ def inspect_path(real_root: Path, path: Path) -> Rejected | None:
             return SYMLINK_LOOP
         if exc.errno == errno.ENOENT and path.is_symlink():
             return Rejected("broken_symlink", "symbolische link wijst naar een bestand dat niet bestaat")
-        return Rejected("unreadable", f"bestand niet leesbaar ({os_problem(exc)})")
+        return unreadable_file(exc)
     if not resolved.is_relative_to(real_root):
         return Rejected("unsafe_path", "bestand verwijst naar een plek buiten de corpusmap")
     try:
         mode = resolved.stat().st_mode
     except OSError as exc:
-        return Rejected("unreadable", f"bestand niet leesbaar ({os_problem(exc)})")
+        return unreadable_file(exc)
     if not stat.S_ISREG(mode):
-        return Rejected("not_regular_file", f"geen gewoon bestand ({file_kind(mode)}); niet gelezen")
+        return not_regular_file(mode)
     return None
 
 
@@ -99,7 +99,7 @@ class FileCandidate:
         try:
             size = self.path.stat().st_size
         except OSError as exc:
-            raise Rejected("unreadable", f"bestand niet leesbaar ({os_problem(exc)})") from exc
+            raise unreadable_file(exc) from exc
         if size > self.max_bytes:
             raise Rejected(
                 "too_large", f"bestand te groot ({size / 1e6:.1f} MB > {self.max_bytes / 1e6:.0f} MB; zie ingest.max_file_mb)"

@@ -214,7 +214,7 @@ def read_document(path: Path, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> E
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
-            raise Rejected("not_regular_file", f"geen gewoon bestand ({file_kind(info.st_mode)}); niet gelezen")
+            raise not_regular_file(info.st_mode)
         if info.st_size == 0:
             raise Rejected("empty", "leeg bestand (0 bytes)")
         byte_limit = TEXT_BYTES_PER_CHAR.get(suffix, 0) * max_text_chars
@@ -226,7 +226,7 @@ def read_document(path: Path, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> E
             )
         extracted = reader(path)
     except OSError as exc:
-        raise Rejected("unreadable", f"bestand niet leesbaar ({os_problem(exc)})") from exc
+        raise unreadable_file(exc) from exc
     pages = [normalise_text(page) for page in extracted.pages]
     if not any(pages):
         raise Rejected("empty", "geen tekst in het document")
@@ -240,7 +240,17 @@ def os_problem(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def file_kind(mode: int) -> str:
+def unreadable_file(exc: OSError) -> Rejected:
+    """The rejection of a file the operating system would not let us read."""
+    return Rejected("unreadable", f"bestand niet leesbaar ({os_problem(exc)})")
+
+
+def not_regular_file(mode: int) -> Rejected:
+    """The rejection of a named pipe, socket, device or folder where a file was expected."""
+    return Rejected("not_regular_file", f"geen gewoon bestand ({_file_kind(mode)}); niet gelezen")
+
+
+def _file_kind(mode: int) -> str:
     """What a non-regular file is, in Dutch, for rejection messages."""
     if stat.S_ISFIFO(mode):
         return "named pipe"
