@@ -13,12 +13,15 @@ What it measures (see bench/README.md for the meaning of each number):
      breakdown of where the analyse time goes;
   3. the full `regiescan run` (ingest -> report) on each generated corpus, as a subprocess
      with a fresh analysis cache (--config with cache_dir in a fresh folder);
-  4. a no-change rerun (same out folder, same cache);
+  4. a no-change rerun (same out folder, same cache), and a forced rebuild (`--rebuild`:
+     every table and the report again, the NLP from the analysis cache);
   5. peak RSS of the whole process tree (flow process, Prefect's server, Dask workers) of
      each full run, by polling psutil;
   6. the full run with `--task-runner dask --workers 1` vs `--workers 2` on the largest
      corpus (fresh caches);
-  and, for the bundled corpus (corpora/sample), full run vs no-change rerun.
+  and, for the bundled corpus (corpora/sample), full run vs no-change rerun, both as
+  processes and as flow runs in one process (bench/flow_runs.py: how `regiescan serve`
+  runs them, without the per-process start-up of Python and Prefect's temporary server).
 All regiescan subprocesses share one fresh PREFECT_HOME, whose database is created by a
 warm-up run first, so no measured run pays Prefect's one-time migration.
 
@@ -65,7 +68,7 @@ TARGETS = {
     "rerun_vs_full": ("no-change rerun time / full run time", "<=", 0.05),
     "rss_large_vs_small": ("peak RSS largest corpus / smallest corpus", "<=", 1.3),
     "workers_speedup": ("time with 1 Dask worker / time with 2 workers (largest corpus)", ">=", 1.6),
-    "sample_rerun_vs_full": ("bundled corpus: no-change rerun / full run", "<=", 0.10),
+    "sample_rerun_vs_full": ("bundled corpus: no-change rerun / full run, flow runs in one process", "<=", 0.10),
 }
 
 
@@ -393,6 +396,7 @@ class Runner:
         log(f"run {label}: {' '.join(command[1:])}")
         load_before = os.getloadavg()[0]
         usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before = run_folders(out)
         started = time.perf_counter()
         with open(log_path, "w", encoding="utf-8") as log_file:
             process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, env=self.env, cwd=CODE_ROOT)
@@ -413,14 +417,36 @@ class Runner:
             result["log_tail"] = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
             log(f"run {label} FAILED (exit {code}); see {log_path}")
             return result
-        record = json.loads((out / "latest" / "run.json").read_text(encoding="utf-8"))
+        (added,) = run_folders(out) - before  # its own record (latest stays put when nothing changed)
+        record = json.loads((added / "run.json").read_text(encoding="utf-8"))
         result["counts"] = record["counts"]
         result["analysis_cache"] = record["analysis_cache"]
         result["steps_done"] = record["steps_done"]
+        result["steps_seconds"] = record.get("seconds")
+        result["outputs_of"] = record.get("outputs_of")
         log(f"run {label}: {seconds:.1f} s (CPU {cpu:.0f} s, load {load_before:.1f}->{os.getloadavg()[0]:.1f}), peak RSS tree {mib(sampler.peak_tree)} MiB, "
             f"analysed now {record['analysis_cache']['documents_analysed_now']}, "
             f"from cache {record['analysis_cache']['documents_from_cache']}")
         return result
+
+
+    def flow_runs(self, label: str, corpus: Path, out: Path, config: Path, labels: list[str]) -> dict[str, Any]:
+        """bench/flow_runs.py: flow runs one after another in one process (as `regiescan serve`)."""
+        command = [sys.executable, str(BENCH / "flow_runs.py"), "--corpus", str(corpus), "--out", str(out),
+                   "--config", str(config), *labels]
+        log(f"flow runs {label}: {' '.join(labels)}")
+        done = subprocess.run(command, env=self.env, cwd=CODE_ROOT, capture_output=True, text=True)
+        (self.work / f"{label}.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+        if done.returncode != 0:
+            log(f"flow runs {label} FAILED (exit {done.returncode})")
+            return {"exit_code": done.returncode, "log_tail": (done.stdout + done.stderr)[-3000:]}
+        timings = json.loads(done.stdout.strip().splitlines()[-1])
+        log(f"flow runs {label}: " + ", ".join(f"{k} {v['seconds']:.2f} s" for k, v in timings.items()))
+        return {"exit_code": 0, "command": " ".join(command[1:]), "runs": timings}
+
+
+def run_folders(out: Path) -> set[Path]:
+    return {p for p in out.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")} if out.is_dir() else set()
 
 
 def full_and_rerun(runner: Runner, label: str, corpus: Path, settings: dict[str, Any] | None = None,
@@ -432,9 +458,10 @@ def full_and_rerun(runner: Runner, label: str, corpus: Path, settings: dict[str,
     result = {"full": runner.run(f"{label}-full", corpus, out, config, list(extra))}
     if rerun and result["full"]["exit_code"] == 0:
         result["rerun"] = runner.run(f"{label}-rerun", corpus, out, config, list(extra))
+        result["rebuild"] = runner.run(f"{label}-rebuild", corpus, out, config, [*extra, "--rebuild"])
         if profile and PY_SPY.is_file():
             raw = runner.work / f"{label}-rerun.pyspy.raw"
-            runner.run(f"{label}-rerun-profiled", corpus, out, config, list(extra), profile=raw)
+            runner.run(f"{label}-rebuild-profiled", corpus, out, config, [*extra, "--rebuild"], profile=raw)
             result["rerun_profile"] = str(raw)
     shutil.rmtree(out, ignore_errors=True)  # run folders of big corpora are large
     shutil.rmtree(runner.work / f"cache-{label}", ignore_errors=True)
@@ -508,10 +535,26 @@ def compute_ratios(results: dict[str, Any]) -> dict[str, Any]:
         ratios["workers_speedup"] = check(
             "workers_speedup", workers["1"]["full"]["seconds"] / workers["2"]["full"]["seconds"])
         ratios["workers_speedup"]["size"] = workers["size"]
+    rebuilds = [(s, runs[str(s)]["rebuild"]["seconds"] / runs[str(s)]["full"]["seconds"])
+                for s in sizes if ok(runs[str(s)].get("rebuild"))]
+    if rebuilds:
+        ratios["info:rebuild_vs_full"] = {"what": "forced rebuild from the analysis cache / full run (processes)",
+                                          "value": round(rebuilds[-1][1], 3), "target": "-", "met": None,
+                                          "per_size": {str(s): round(r, 3) for s, r in rebuilds}}
     sample = results.get("sample")
-    if sample and ok(sample.get("full")) and ok(sample.get("rerun")):
+    flows_in_process = (results.get("sample_flow_runs") or {}).get("runs")
+    if flows_in_process and {"full", "unchanged"} <= set(flows_in_process):
         ratios["sample_rerun_vs_full"] = check(
-            "sample_rerun_vs_full", sample["rerun"]["seconds"] / sample["full"]["seconds"])
+            "sample_rerun_vs_full", flows_in_process["unchanged"]["seconds"] / flows_in_process["full"]["seconds"])
+        if "rebuild" in flows_in_process:
+            ratios["info:sample_rebuild_vs_full"] = {
+                "what": "bundled corpus: forced rebuild / full run, flow runs in one process",
+                "value": round(flows_in_process["rebuild"]["seconds"] / flows_in_process["full"]["seconds"], 3),
+                "target": "-", "met": None}
+    if sample and ok(sample.get("full")) and ok(sample.get("rerun")):
+        ratios["info:sample_rerun_vs_full_processes"] = {
+            "what": "bundled corpus: no-change rerun / full run, each a `regiescan run` process (with start-up)",
+            "value": round(sample["rerun"]["seconds"] / sample["full"]["seconds"], 3), "target": "-", "met": None}
     return ratios
 
 
@@ -534,14 +577,15 @@ def table(results: dict[str, Any]) -> str:
     if runs:
         lines.append("Full runs (threads runner):")
         lines.append(f"  {'docs':>7} {'full s':>9} {'(CPU s)':>8} {'rerun s':>8} {'(CPU s)':>8} {'rerun/full':>10} "
-                     f"{'RSS tree MiB':>13} {'RSS main MiB':>13} {'analyse est. s':>15}")
+                     f"{'rebuild s':>9} {'RSS tree MiB':>13} {'RSS main MiB':>13} {'analyse est. s':>15}")
         for size in sorted(runs, key=int):
             r = runs[size]
             full, rerun = r.get("full", {}), r.get("rerun", {})
             ratio = rerun["seconds"] / full["seconds"] if ok(full) and ok(rerun) else float("nan")
             lines.append(f"  {size:>7} {full.get('seconds', float('nan')):>9.1f} {full.get('cpu_seconds', float('nan')):>8.0f} "
                          f"{rerun.get('seconds', float('nan')):>8.1f} {rerun.get('cpu_seconds', float('nan')):>8.0f} "
-                         f"{ratio:>10.3f} {full.get('peak_rss_tree_mib', float('nan')):>13.1f} "
+                         f"{ratio:>10.3f} {r.get('rebuild', {}).get('seconds', float('nan')):>9.1f} "
+                         f"{full.get('peak_rss_tree_mib', float('nan')):>13.1f} "
                          f"{full.get('peak_rss_main_mib', float('nan')):>13.1f} "
                          f"{r.get('analyse_step_estimate_s', float('nan')):>15.1f}")
     workers = results.get("workers")
@@ -552,8 +596,13 @@ def table(results: dict[str, Any]) -> str:
             for n in ("1", "2") if n in workers))
     sample = results.get("sample")
     if sample and sample.get("full"):
-        lines.append(f"Bundled corpus: full {sample['full'].get('seconds', float('nan')):.1f} s, "
-                     f"rerun {sample.get('rerun', {}).get('seconds', float('nan')):.1f} s")
+        lines.append(f"Bundled corpus, processes: full {sample['full'].get('seconds', float('nan')):.1f} s, "
+                     f"no-change rerun {sample.get('rerun', {}).get('seconds', float('nan')):.1f} s, "
+                     f"rebuild {sample.get('rebuild', {}).get('seconds', float('nan')):.1f} s")
+    in_process = (results.get("sample_flow_runs") or {}).get("runs")
+    if in_process:
+        lines.append("Bundled corpus, flow runs in one process: " + ", ".join(
+            f"{label} {run['seconds']:.2f} s" for label, run in in_process.items()))
     lines.append("Ratios:")
     for name, r in results.get("ratios", {}).items():
         met = {True: "met", False: "MISSED", None: "n/a"}[r["met"]]
@@ -663,6 +712,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.skip_flow and not args.skip_sample:
         results["sample"] = full_and_rerun(runner, "sample", CODE_ROOT / "corpora" / "sample")
+        save()
+        out = runner.work / "out-sample-flows"
+        shutil.rmtree(out, ignore_errors=True)
+        results["sample_flow_runs"] = runner.flow_runs("sample-flows", CODE_ROOT / "corpora" / "sample", out,
+                                                       runner.config("sample-flows"), ["full", "unchanged", "rebuild"])
+        shutil.rmtree(out, ignore_errors=True)
         save()
 
     results["finished_at"] = now()

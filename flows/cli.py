@@ -53,6 +53,7 @@ def run(
     dask_address: Optional[str] = typer.Option(None, "--dask-address", help="Join an existing Dask cluster: tcp://host:port."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Workers of the local Dask cluster (default 2)."),
     report_lang: Optional[str] = typer.Option(None, "--report-lang", help="Report language: nl (default) or en."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Redo every step even when nothing changed since outputs/latest (the analysis cache still spares the NLP work)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's INFO logs."),
 ) -> None:
     """Run the whole pipeline (ingest, analyse, classify, aggregate, report) and write outputs/<run-id>/."""
@@ -64,24 +65,31 @@ def run(
         settings = load_config(config, {
             "corpus": corpus, "out": out, "source": source, "ori": ori, "task_runner": task_runner,
             "dask_address": dask_address, "dask_workers": workers, "report_lang": report_lang,
+            "rebuild": rebuild or None,
         })
     except ConfigError as exc:
         fail(str(exc))
     check_source(settings)
-    check_setup(settings)
-    from flows.pipeline import regiescan_flow
-    from flows.prefect_runtime import prefect_api
-    from flows.runners import make_task_runner
-    from flows.sources.ori import OriError
-    from nlp.classifier import ModelError
+    from flows.prefect_runtime import launch_server_if_needed, prefect_api
 
+    server = launch_server_if_needed()  # it starts up while the rest below is imported
     try:
-        with prefect_api():
-            record = regiescan_flow.with_options(task_runner=make_task_runner(settings))(settings)
-    except ModelError as exc:
-        fail(str(exc))
-    except OriError as exc:
-        fail(str(exc), 1)
+        check_setup(settings)
+        from flows.pipeline import regiescan_flow
+        from flows.runners import make_task_runner
+        from flows.sources.ori import OriError
+        from nlp.classifier import ModelError
+
+        try:
+            with prefect_api(server):
+                record = regiescan_flow.with_options(task_runner=make_task_runner(settings))(settings)
+        except ModelError as exc:
+            fail(str(exc))
+        except OriError as exc:
+            fail(str(exc), 1)
+    finally:
+        if server is not None:
+            server.stop()
     print_summary(record)
 
 
@@ -132,6 +140,12 @@ def check_setup(settings: RunConfig) -> None:
 
 
 def print_summary(record: dict[str, Any]) -> None:
+    if "outputs_of" in record:
+        console.print(f"regiescan run {record['run_id']}: nothing changed since run {record['outputs_of']} (same documents, "
+                      "configuration, lexicon, model and code), so its outputs stand; outputs/latest still points at it.")
+        console.print(f"Outputs: {record['output_dir']}  (this run's record: {record['run_dir']}/run.json; "
+                      "--rebuild redoes the run)")
+        return
     counts = record["counts"]
     table = Table(title=f"regiescan run {record['run_id']}", show_header=False, title_justify="left")
     table.add_column(style="bold")

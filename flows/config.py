@@ -56,6 +56,7 @@ class RunConfig(BaseModel):
     dask_address: str | None = Field(None, description="tcp://host:port of an existing Dask scheduler")
     dask_workers: int = Field(2, ge=1, description="workers of the local Dask cluster (without dask_address)")
     report_lang: Literal["nl", "en"] = Field("nl", description="language of the HTML report")
+    rebuild: bool = Field(False, description="redo the run even when its inputs equal those of outputs/latest")
     ingest: IngestConfig = IngestConfig()
     ori: OriConfig = OriConfig()
     nlp: NlpConfig = NlpConfig()

@@ -115,9 +115,10 @@ class RunFolder:
     def path(self, name: str) -> Path:
         return self.work / name
 
-    def commit(self) -> Path:
+    def commit(self, point_latest_here: bool = True) -> Path:
         os.replace(self.work, self.final)
-        point_latest(self.out_root, self.final)
+        if point_latest_here:
+            point_latest(self.out_root, self.final)
         self._release()
         return self.final
 

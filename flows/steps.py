@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from flows.sources.base import DocumentSource
 from flows.results import batch_tables
 from flows.sources.folder import FolderSource
 from flows.tables import SCHEMAS, TableWriter, copy_without, iter_records, validate
+from flows.unchanged import RunInputs, input_key, unchanged_run
 from nlp.aggregate import aggregate, trend
 from nlp.analyser import Analyser
 from nlp.classifier import read_model_card
@@ -67,9 +69,17 @@ class RunState:
     writers: dict[str, TableWriter] = field(default_factory=dict)
     late_rejections: list[dict[str, Any]] = field(default_factory=list)
     source: Any = None  # kept so publish_run can commit ORI watermarks once the run is published
+    input_key: str = ""
     n_analysed: int = 0
     n_from_cache: int = 0
     steps_done: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # time since the run opened, at the end of each step
+    opened: float = field(default_factory=time.monotonic)
+
+    def done(self, *steps: str) -> None:
+        self.steps_done.extend(steps)
+        for step in steps:
+            self.seconds[step] = round(time.monotonic() - self.opened, 3)
 
 
 @task(name="open-run", **STEP)
@@ -103,17 +113,58 @@ def make_source(config: RunConfig) -> DocumentSource:
     return FolderSource(config.corpus, config.ingest.max_file_mb, config.ingest.max_text_chars)
 
 
-@task(name="ingest", **STEP)
-def ingest_documents(state: RunState) -> IngestResult:
-    config = state.config
-    source = state.source = make_source(config)
+@task(name="find-inputs", **STEP)
+def find_inputs(state: RunState) -> RunInputs:
+    """List the source's documents (each read once for its digest) and key the run's inputs."""
+    source = state.source = make_source(state.config)
     candidates = list(source.candidates())
+    state.input_key = input_key(candidates, state.config.to_record(), state.lexicon_version,
+                                str(state.model_card["model_version"]))
+    state.done("inputs")
+    return RunInputs(candidates, state.input_key)
+
+
+def unchanged_since(state: RunState, inputs: RunInputs) -> dict[str, Any] | None:
+    """The run `latest` points at, when it had exactly these inputs (and no --rebuild)."""
+    return None if state.config.rebuild else unchanged_run(state.config.out, inputs.key)
+
+
+@task(name="keep-outputs", **STEP)
+def keep_previous_outputs(state: RunState, previous: dict[str, Any]) -> dict[str, Any]:
+    """Record that nothing changed since `previous`, whose outputs stand; `latest` stays."""
+    from flows.report import publish_artifacts
+
+    publish_artifacts(Path(previous["output_dir"]))  # the Prefect UI shows the results that stand
+    state.done("keep-outputs")
+    record = {
+        "run_id": state.folder.run_id,
+        "started_at": state.started_at,
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "outputs_of": previous["run_id"],
+        **{k: previous[k] for k in ("counts", "rejected_by_reason", "corpus_hash", "lexicon_version", "model")},
+        "input_key": state.input_key,
+        "analysis_cache": {"documents_from_cache": 0, "documents_analysed_now": 0},
+        "steps_done": state.steps_done,
+        "seconds": state.seconds,
+        "config": state.config.to_record(),
+        "packages": package_versions(),
+    }
+    atomic_write_json(state.folder.path("run.json"), record)
+    final = state.folder.commit(point_latest_here=False)
+    if hasattr(state.source, "commit_watermarks"):
+        state.source.commit_watermarks()
+    return {**record, "output_dir": previous["output_dir"], "run_dir": str(final)}
+
+
+@task(name="ingest", **STEP)
+def ingest_documents(state: RunState, inputs: RunInputs) -> IngestResult:
+    config = state.config
     ingested = TableWriter("documents", state.folder.path(INGESTED))
-    with progress_bar("Reading documents", total=len(candidates)) as advance:
-        result = ingest(candidates, source.name, default_registry(), config.ingest, advance, sink=ingested.add)
+    with progress_bar("Reading documents", total=len(inputs.candidates)) as advance:
+        result = ingest(inputs.candidates, state.source.name, default_registry(), config.ingest, advance, sink=ingested.add)
     ingested.close()
     atomic_write_parquet(state.folder.path("duplicates.parquet"), validate("duplicates", result.duplicates))
-    state.steps_done.append("ingest")
+    state.done("ingest")
     return result
 
 
@@ -188,7 +239,7 @@ def aggregate_stance(state: RunState) -> dict[str, pd.DataFrame]:
     tables = {"municipality_stance": by_municipality, "municipality_year_stance": by_year}
     for name, frame in tables.items():
         atomic_write_parquet(folder.path(f"{name}.parquet"), validate(name, frame))
-    state.steps_done.extend(["analyse", "classify", "aggregate"])
+    state.done("analyse", "classify", "aggregate")
     return tables
 
 
@@ -221,6 +272,8 @@ def write_run_record(state: RunState, ingested: IngestResult) -> dict[str, Any]:
         "rejected_by_reason": rejected["reason_code"].value_counts().sort_index().to_dict(),
         "analysis_cache": {"documents_from_cache": state.n_from_cache, "documents_analysed_now": state.n_analysed - state.n_from_cache},
         "steps_done": state.steps_done,
+        "seconds": state.seconds,
+        "input_key": state.input_key,
         "corpus_hash": ingested.corpus_hash,
         "lexicon_version": state.lexicon_version,
         "model": {"version": card["model_version"], "lexicon_version": card["lexicon_version"],
@@ -243,8 +296,8 @@ def report_run(state: RunState, record: dict[str, Any]) -> None:
     except Exception:  # keep the analysis; `regiescan report` can rebuild the report
         get_run_logger().exception("building the report failed; rebuild it with `regiescan report`")
         return
-    state.steps_done.append("report")
-    atomic_write_json(state.folder.path("run.json"), {**record, "steps_done": state.steps_done})
+    state.done("report")
+    atomic_write_json(state.folder.path("run.json"), {**record, "steps_done": state.steps_done, "seconds": state.seconds})
 
 
 @task(name="publish-run", **STEP)
@@ -253,4 +306,4 @@ def publish_run(state: RunState, record: dict[str, Any]) -> dict[str, Any]:
     final = state.folder.commit()
     if hasattr(state.source, "commit_watermarks"):  # only after the outputs are safely published
         state.source.commit_watermarks()
-    return {**record, "steps_done": state.steps_done, "output_dir": str(final)}
+    return {**record, "steps_done": state.steps_done, "seconds": state.seconds, "output_dir": str(final), "run_dir": str(final)}

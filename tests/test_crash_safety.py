@@ -39,7 +39,8 @@ def test_a_run_killed_mid_analysis_then_rerun_equals_an_uninterrupted_run(hostil
     shutil.copytree(reference, out / earlier, symlinks=True)
     os.symlink(earlier, out / "latest")
 
-    args = ["run", "--corpus", str(hostile_run.corpus), "--out", str(out), "--config", str(hostile_run.config)]
+    # --rebuild: the inputs equal those of the earlier run, which would otherwise stand.
+    args = ["run", "--corpus", str(hostile_run.corpus), "--out", str(out), "--config", str(hostile_run.config), "--rebuild"]
     log = (tmp_path / "killed.log").open("w")
     run = subprocess.Popen([*(hostile_run.prefix or ()), str(BIN), *args], cwd=hostile_run.root,
                            env=cli_env(hostile_run.root / "prefect-home"), stdout=log, stderr=subprocess.STDOUT,

@@ -1,5 +1,6 @@
-"""The bundled corpus end to end: each municipality gets the profile it was written to have,
-and a rerun with nothing new does no NLP work and gives the same outputs."""
+"""The bundled corpus end to end: each municipality gets the profile it was written to have;
+a rerun with nothing new keeps the outputs it would rewrite, and a forced rebuild does no
+NLP work and gives the same outputs."""
 
 from __future__ import annotations
 
@@ -18,22 +19,32 @@ BIN = Path(sys.executable).parent / "regiescan"
 TABLES = ["municipality_stance", "municipality_year_stance", "evidence", "sentences", "document_stance"]
 
 
+def run_folders(out: Path) -> set[Path]:
+    return {p for p in out.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")} if out.is_dir() else set()
+
+
 def run(out: Path, home: Path, *args: str) -> dict:
+    """Run regiescan; the record of the run folder it added."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env["PREFECT_HOME"] = str(home)
+    before = run_folders(out)
     result = subprocess.run([str(BIN), "run", "--out", str(out), *args], env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    return json.loads((out / "latest" / "run.json").read_text())
+    (added,) = run_folders(out) - before
+    return {**json.loads((added / "run.json").read_text()), "stdout": result.stdout}
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
+    """A full run, a rerun with nothing new, and a forced rebuild of the same corpus."""
     root = tmp_path_factory.mktemp("sample")
     first = run(root / "out", root / "prefect")
     first_dir = (root / "out" / "latest").resolve()
-    second = run(root / "out", root / "prefect")
-    return first, first_dir, second, (root / "out" / "latest").resolve()
+    unchanged = run(root / "out", root / "prefect")
+    assert (root / "out" / "latest").resolve() == first_dir
+    rebuilt = run(root / "out", root / "prefect", "--rebuild")
+    return first, first_dir, unchanged, rebuilt, (root / "out" / "latest").resolve()
 
 
 def test_counts_add_up(runs):
@@ -83,11 +94,20 @@ def assert_same_tables(first_dir: Path, second_dir: Path) -> None:
         pd.testing.assert_frame_equal(a, b)
 
 
-def test_rerun_does_no_nlp_work_and_reproduces_outputs(runs):
-    first, first_dir, second, second_dir = runs
-    assert second["analysis_cache"] == {"documents_from_cache": 50, "documents_analysed_now": 0}
-    assert second["corpus_hash"] == first["corpus_hash"]
-    assert_same_tables(first_dir, second_dir)
+def test_rerun_with_nothing_new_keeps_the_outputs_that_stand(runs):
+    first, first_dir, unchanged, *_ = runs
+    assert unchanged["outputs_of"] == first["run_id"] and unchanged["input_key"] == first["input_key"]
+    assert unchanged["steps_done"] == ["inputs", "keep-outputs"]  # no ingest, no NLP, no tables, no report
+    assert unchanged["counts"] == first["counts"] and unchanged["corpus_hash"] == first["corpus_hash"]
+    assert "nothing changed since run " + first["run_id"] in " ".join(unchanged["stdout"].split())
+
+
+def test_forced_rebuild_does_no_nlp_work_and_reproduces_outputs(runs):
+    first, first_dir, _, rebuilt, rebuilt_dir = runs
+    assert rebuilt_dir != first_dir and rebuilt["run_id"] == rebuilt_dir.name
+    assert rebuilt["analysis_cache"] == {"documents_from_cache": 50, "documents_analysed_now": 0}
+    assert rebuilt["corpus_hash"] == first["corpus_hash"] and rebuilt["input_key"] == first["input_key"]
+    assert_same_tables(first_dir, rebuilt_dir)
 
 
 def test_two_dask_workers_give_the_same_outputs(runs, tmp_path):

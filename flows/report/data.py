@@ -131,6 +131,15 @@ class RunTables:
                 yield str(doc_id), [str(p) for p in (pages or [])]
 
 
+def _outputs_of(run_dir: Path) -> str | None:
+    """For the record of a run that found nothing changed: the run whose outputs stand."""
+    try:
+        value = json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get("outputs_of")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return safe_component(value) if isinstance(value, str) else None
+
+
 def load_run(run_dir: Path, summary_only: bool = False) -> RunTables:
     """The run's tables. `summary_only`: only run.json and the municipality tables (the
     documents, evidence and per-document tables are left empty), for the Prefect artifacts."""
@@ -138,6 +147,9 @@ def load_run(run_dir: Path, summary_only: bool = False) -> RunTables:
     if not run_dir.is_dir():
         raise ReportInputError(f"run folder does not exist: {run_dir}")
     missing = [name for name in REQUIRED_FILES if not (run_dir / name).is_file()]
+    if missing and (outputs_of := _outputs_of(run_dir)):
+        raise ReportInputError(f"{run_dir} is the record of a run that found nothing changed; its outputs are "
+                               f"those of run {outputs_of}: {run_dir.parent / outputs_of}")
     if missing:
         raise ReportInputError(f"{run_dir} is not a complete run folder: missing {', '.join(missing)}")
     try:
