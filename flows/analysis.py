@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from nlp.analyser import Analysed, Analyser, analyse_doc
 from nlp.classifier import STANCES
 from nlp.language import NAMES_NL, guess_language
+from nlp.tokens import token_view
 
 PAGE_SEPARATOR = "\n\n"
 
@@ -85,14 +86,14 @@ def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]]) -> An
     texts = (joined[d["doc_id"]][0] for d in documents)
     for document, parsed in zip(documents, analyser.parse(texts)):
         doc_id = document["doc_id"]
-        language = guess_language(t.text for t in parsed if not t.is_space)
+        language = guess_language(lower for lower, _ in token_view(parsed).forms)
         if language not in (None, "nl"):
             outcome.rejected.append({
                 "doc_id": doc_id, "reason_code": "not_dutch",
                 "reason": f"niet Nederlands (lijkt {NAMES_NL[language]})",
             })
             continue
-        outcome.pending.append(PendingDocument(doc_id, document["cache_key"], analyse_doc(parsed), joined[doc_id][1]))
+        outcome.pending.append(PendingDocument(doc_id, document["cache_key"], analyse_doc(parsed, text=joined[doc_id][0]), joined[doc_id][1]))
     return outcome
 
 

@@ -25,9 +25,13 @@ class Analysed:
     n_tokens: int
 
 
-def analyse_doc(doc: Doc, whole: bool = False) -> Analysed:
-    """Units (one passage, or one per sentence for long texts) and mentions of a parsed text."""
-    doc_text = doc.text  # built from the tokens on every access: read once
+def analyse_doc(doc: Doc, whole: bool = False, text: str | None = None) -> Analysed:
+    """Units (one passage, or one per sentence for long texts) and mentions of a parsed text.
+
+    `text`: the string the doc was parsed from, which spaCy keeps exactly; it spares
+    rebuilding doc.text from a new Token object per token.
+    """
+    doc_text = doc.text if text is None else _same_text(doc, text)
     mentions = mentions_of(doc, doc_text)
     sentences = text_sentences(doc, doc_text)
     if whole:
@@ -36,6 +40,13 @@ def analyse_doc(doc: Doc, whole: bool = False) -> Analysed:
     else:
         units = units_of(doc, doc_text, sentences, mentions)
     return Analysed(units, mentions, len(sentences), len(token_view(doc).indices))
+
+
+def _same_text(doc: Doc, text: str) -> str:
+    end = doc[-1].idx + len(doc[-1].text_with_ws) if len(doc) else 0
+    if end != len(text):
+        raise ValueError(f"the text ({len(text)} characters) is not the one this doc was parsed from ({end})")
+    return text
 
 
 class Analyser:
@@ -54,8 +65,9 @@ class Analyser:
         return self.nlp.pipe(texts, batch_size=self.config.batch_size)
 
     def analyse(self, texts: Iterable[str], whole: bool = False) -> Iterator[Analysed]:
-        for doc in self.parse(texts):
-            yield analyse_doc(doc, whole)
+        pairs = self.nlp.pipe(((text, text) for text in texts), as_tuples=True, batch_size=self.config.batch_size)
+        for doc, text in pairs:
+            yield analyse_doc(doc, whole, text)
 
     def stances(self, analysed: Sequence[Analysed]) -> list[TextStance]:
         if self.model is None:
