@@ -1,6 +1,7 @@
 """Token patterns with globs: the one matching engine for lexicon, exclusions and cues.
 
-Syntax: words separated by spaces, each a glob ("*" any characters, "?" one character),
+Syntax: words separated by spaces, each a glob ("*" any characters, "?" one character,
+a backslash makes the next character literal: "\\?" is a question mark),
 matched case-insensitively against a token's surface form or its lemma. "..." between
 two words allows a gap of up to MAX_GAP tokens (Dutch separable verbs: "stuurt ... aan").
 """
@@ -18,7 +19,19 @@ Label = TypeVar("Label")
 
 
 def glob_to_regex(glob: str) -> str:
-    return "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in glob.lower())
+    out: list[str] = []
+    escaped = False
+    for ch in glob.lower():
+        if escaped:
+            out.append(re.escape(ch))
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        else:
+            out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+    if escaped:
+        out.append(re.escape("\\"))
+    return "".join(out)
 
 
 @dataclass(frozen=True)

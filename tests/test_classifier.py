@@ -101,3 +101,16 @@ def test_classify_files_and_long_documents(tmp_path, shared_dir):
     out = json.loads((tmp_path / "out.jsonl").read_text())
     assert out["stance"] == "netwerk"
     assert out["frames"]["regie"] == "reject"
+
+
+def test_escaped_glob_is_literal_and_the_question_marker_counts_question_marks_only():
+    import math
+    import re
+
+    from nlp.features import unit_features
+    from nlp.patterns import glob_to_regex
+
+    assert re.fullmatch(glob_to_regex("\\?"), "?") and not re.fullmatch(glob_to_regex("\\?"), ",")
+    assert re.fullmatch(glob_to_regex("a?c"), "abc")  # an unescaped ? is still one character
+    forms = [("wie", "wie"), (",", ","), ("a", "a"), ("regie", "regie"), ("?", "?"), (".", ".")]
+    assert unit_features([], forms)["voice:question"] == pytest.approx(math.log1p(1))
