@@ -34,4 +34,6 @@ class AnalysisCache:
         return record if isinstance(record, dict) and record.get("cache_key") == key else None
 
     def put(self, key: str, record: dict[str, Any]) -> None:
-        atomic_write_bytes(self._path(key), orjson.dumps(record))
+        # Not fsynced: an entry a crash leaves empty or torn fails `get`'s checks and is
+        # recomputed, and an fsync per document held up the analysis threads.
+        atomic_write_bytes(self._path(key), orjson.dumps(record), durable=False)

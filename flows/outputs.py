@@ -46,27 +46,40 @@ def safe_component(name: str, fallback: str = "item") -> str:
     return cleaned[:120] or fallback
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+# Read once, at import, before any worker thread exists: the umask can only be read by
+# setting it, and a file another thread created between the two calls would get mode 0666.
+UMASK = _read_umask()
+
+
+def shared_mode(mode: int) -> int:
+    """`mode` as the user's umask leaves it (mkstemp and mkdtemp create 0600 and 0700 files)."""
+    return mode & ~UMASK
 
 
 def _temp_beside(path: Path) -> tuple[int, str]:
     """A temporary file in the target's folder (same filesystem, so os.replace is atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs are meant to be shared
+    os.chmod(tmp, shared_mode(0o666))  # outputs are meant to be shared
     return fd, tmp
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write `data` to `path` all at once or not at all; `durable` also waits until it is on
+    disk (fsync), which matters for outputs, not for a cache whose entries are checked."""
     fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -135,7 +148,7 @@ class RunFolder:
 
 def _try_lock(path: Path) -> int | None:
     """An fd holding an exclusive lock on `path` (created if needed); None if another holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666 & ~_umask())
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, shared_mode(0o666))
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

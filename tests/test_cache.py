@@ -20,3 +20,19 @@ def test_round_trip_and_damaged_entries_are_misses(tmp_path):
     assert cache.get(key) is None
     path.write_text('{"cache_key": "other"}', encoding="utf-8")
     assert cache.get(key) is None
+    path.write_bytes(b"")  # what a crash can leave of an entry that was not fsynced
+    assert cache.get(key) is None
+
+
+def test_entries_are_shared_like_other_outputs_and_leave_no_temporary_files(tmp_path):
+    import os
+    import stat
+
+    from flows.outputs import UMASK
+
+    cache = AnalysisCache(tmp_path)
+    key = cache_key("d" * 64, "v", "m")
+    cache.put(key, {"cache_key": key})
+    (path,) = [p for p in tmp_path.rglob("*") if p.is_file()]  # no .tmp file left beside it
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~UMASK
+    assert UMASK == os.umask(UMASK)  # read once at import, and still the process's umask

@@ -36,6 +36,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from flows.outputs import shared_mode
 from flows.report.charts import PositionRow, ShareRow, YearPoint, category_class, overview_chart, shares_chart, year_chart
 from flows.report.data import (
     RunTables, clean, document_file_names, load_run, municipality_file_name, page_link, text, web_url,
@@ -72,19 +73,13 @@ def build_report(run_dir: Path, lang: str = DEFAULT_LANG) -> Path:
     target = run_dir / REPORT_DIR
     staging = Path(tempfile.mkdtemp(prefix=f".{REPORT_DIR}-", dir=run_dir))
     try:
-        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; run outputs are shared
+        os.chmod(staging, shared_mode(0o777))  # run outputs are shared
         _Site(tables, labels, staging).write()
         _swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
