@@ -23,7 +23,7 @@ from flows.steps import (
 def regiescan_flow(config: RunConfig) -> dict[str, Any]:
     state = open_run(config)
     inputs = find_inputs(state)
-    if (previous := unchanged_since(state, inputs)) is not None:  # nothing new: its outputs stand
+    if (previous := unchanged_since(state)) is not None:  # nothing new: its outputs stand
         return keep_previous_outputs(state, previous)
     ingested = ingest_documents(state, inputs)
     meta = document_meta(ingested)

@@ -121,12 +121,20 @@ def find_inputs(state: RunState) -> RunInputs:
     state.input_key = input_key(candidates, state.config.to_record(), state.lexicon_version,
                                 str(state.model_card["model_version"]))
     state.done("inputs")
-    return RunInputs(candidates, state.input_key)
+    return RunInputs(candidates)
 
 
-def unchanged_since(state: RunState, inputs: RunInputs) -> dict[str, Any] | None:
-    """The run `latest` points at, when it had exactly these inputs (and no --rebuild)."""
-    return None if state.config.rebuild else unchanged_run(state.config.out, inputs.key)
+def unchanged_since(state: RunState) -> dict[str, Any] | None:
+    """The run `latest` points at, when it had exactly this run's inputs (and no --rebuild)."""
+    return None if state.config.rebuild else unchanged_run(state.config.out, state.input_key)
+
+
+def _commit(state: RunState, point_latest_here: bool = True) -> Path:
+    """Publish the run folder; only then may the ORI watermarks move past its documents."""
+    final = state.folder.commit(point_latest_here)
+    if hasattr(state.source, "commit_watermarks"):
+        state.source.commit_watermarks()
+    return final
 
 
 @task(name="keep-outputs", **STEP)
@@ -150,9 +158,7 @@ def keep_previous_outputs(state: RunState, previous: dict[str, Any]) -> dict[str
         "packages": package_versions(),
     }
     atomic_write_json(state.folder.path("run.json"), record)
-    final = state.folder.commit(point_latest_here=False)
-    if hasattr(state.source, "commit_watermarks"):
-        state.source.commit_watermarks()
+    final = _commit(state, point_latest_here=False)
     return {**record, "output_dir": previous["output_dir"], "run_dir": str(final)}
 
 
@@ -303,7 +309,5 @@ def report_run(state: RunState, record: dict[str, Any]) -> None:
 @task(name="publish-run", **STEP)
 def publish_run(state: RunState, record: dict[str, Any]) -> dict[str, Any]:
     """Rename the partial folder into place and point outputs/latest at it."""
-    final = state.folder.commit()
-    if hasattr(state.source, "commit_watermarks"):  # only after the outputs are safely published
-        state.source.commit_watermarks()
+    final = _commit(state)
     return {**record, "steps_done": state.steps_done, "seconds": state.seconds, "output_dir": str(final), "run_dir": str(final)}

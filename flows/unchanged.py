@@ -37,15 +37,14 @@ REQUIRED_OUTPUTS = (
 
 
 class RunInputs:
-    """The candidates a run will ingest and the key over everything its outputs depend on.
+    """The candidates a run will ingest (their key is RunState.input_key).
 
     A plain class on purpose: Prefect walks dataclasses and lists passed between tasks, and
     a corpus has many candidates.
     """
 
-    def __init__(self, candidates: list[Candidate], key: str) -> None:
+    def __init__(self, candidates: list[Candidate]) -> None:
         self.candidates = candidates
-        self.key = key
 
 
 @lru_cache(maxsize=1)
