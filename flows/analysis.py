@@ -14,7 +14,6 @@ from typing import Any, Sequence
 from nlp.analyser import Analysed, Analyser, analyse_doc
 from nlp.classifier import STANCES
 from nlp.language import NAMES_NL, guess_language
-from nlp.tokens import token_view
 
 PAGE_SEPARATOR = "\n\n"
 
@@ -86,7 +85,7 @@ def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]]) -> An
     texts = (joined[d["doc_id"]][0] for d in documents)
     for document, parsed in zip(documents, analyser.parse(texts)):
         doc_id = document["doc_id"]
-        language = guess_language(lower for lower, _ in token_view(parsed).forms)
+        language = guess_language(parsed)
         if language not in (None, "nl"):
             outcome.rejected.append({
                 "doc_id": doc_id, "reason_code": "not_dutch",

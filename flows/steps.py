@@ -27,9 +27,9 @@ from flows.provenance import package_versions
 from flows.sources.base import DocumentSource
 from flows.results import batch_tables
 from flows.sources.folder import FolderSource
-from flows.tables import SCHEMAS, TableWriter, copy_without, iter_records, validate
+from flows.tables import SCHEMAS, TableWriter, copy_without, iter_frames, iter_records, validate
 from flows.unchanged import RunInputs, input_key, unchanged_run
-from nlp.aggregate import aggregate, trend
+from nlp.aggregate import aggregate, per_document_counts, sum_counts, trend
 from nlp.analyser import Analyser
 from nlp.classifier import read_model_card
 from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH
@@ -40,6 +40,7 @@ from nlp.pipeline import NlpConfig, configured_lexicon
 STEP: dict[str, Any] = dict(cache_policy=NO_CACHE, persist_result=False)
 STREAMED_TABLES = ("sentences", "evidence", "document_stance")
 INGESTED = "ingested.parquet"  # every document read, streamed; becomes documents.parquet at the end
+SENTENCE_BATCH_ROWS = 200_000  # sentence rows aggregation reads at a time
 
 
 _ANALYSER_LOCK = threading.Lock()
@@ -229,12 +230,16 @@ def aggregate_stance(state: RunState) -> dict[str, pd.DataFrame]:
     for writer in state.writers.values():
         writer.close()
     folder, config = state.folder, state.config.aggregation
-    sentences = pd.read_parquet(folder.path("sentences.parquet"), columns=["doc_id", "stance", "evidence"])
-    sentences.loc[~sentences["evidence"], "stance"] = "geen"  # only evidence sentences count for a frame
+    # Counted per document batch by batch: the sentence table grows with the corpus.
+    parts = []
+    for batch in iter_frames(folder.path("sentences.parquet"), ["doc_id", "stance", "evidence"], SENTENCE_BATCH_ROWS):
+        batch.loc[~batch["evidence"], "stance"] = "geen"  # only evidence sentences count for a frame
+        parts.append(per_document_counts(batch))
+    counts = sum_counts(parts)
     documents = pd.read_parquet(folder.path("document_stance.parquet"), columns=["doc_id", "gm_code", "municipality", "year"])
-    by_municipality = aggregate(sentences, documents, ["gm_code"], config)
+    by_municipality = aggregate(counts, documents, ["gm_code"], config)
     dated = documents.dropna(subset=["year"]).astype({"year": int})
-    by_year = aggregate(sentences, dated, ["gm_code", "year"], config)
+    by_year = aggregate(counts, dated, ["gm_code", "year"], config)
     if not by_municipality.empty:
         years = documents.groupby("gm_code")["year"].agg(first_year="min", last_year="max").reset_index()
         by_municipality = by_municipality.merge(years, on="gm_code", how="left").merge(trend(by_year, config), on="gm_code", how="left")

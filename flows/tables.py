@@ -230,6 +230,12 @@ def iter_records(path: Path, columns: list[str], batch_rows: int) -> Iterator[li
         yield batch.to_pylist()
 
 
+def iter_frames(path: Path, columns: list[str], batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The same, as DataFrames."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns):
+        yield batch.to_pandas()
+
+
 def copy_without(source: Path, target: Path, column: str, excluded: set[str]) -> int:
     """Stream `source` to `target`, dropping rows whose `column` is in `excluded`."""
     parquet = pq.ParquetFile(source)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+STANCE_COLUMNS = ("regie", "netwerk", "zelfstandig", "geen")
 CATEGORIES = ("regiegemeente", "netwerkgemeente", "hybride", "zelfstandig", "onvoldoende bewijs")
 
 
@@ -56,12 +57,21 @@ def categorise(r: int, n: int, z: int, documents_with_evidence: int, min_documen
 
 
 def per_document_counts(sentences: pd.DataFrame) -> pd.DataFrame:
-    """R, N, Z and sentence totals per document (documents without evidence keep zeros)."""
-    counts = pd.crosstab(sentences["doc_id"], sentences["stance"])
-    for stance in ("regie", "netwerk", "zelfstandig", "geen"):
+    """Sentences per document (index doc_id) and stance: columns regie, netwerk, zelfstandig,
+    geen. Counts of parts of one table (read in batches) add up: see sum_counts."""
+    counts = pd.crosstab(sentences["doc_id"], sentences["stance"]) if len(sentences) else pd.DataFrame()
+    for stance in STANCE_COLUMNS:
         if stance not in counts:
             counts[stance] = 0
-    return counts[["regie", "netwerk", "zelfstandig", "geen"]]
+    return counts[list(STANCE_COLUMNS)].astype("int64")
+
+
+def sum_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """per_document_counts of a whole table from those of its parts (a document's sentences
+    may fall in more than one part)."""
+    if not parts:
+        return per_document_counts(pd.DataFrame({"doc_id": [], "stance": []}))
+    return pd.concat(parts).groupby(level=0).sum()
 
 
 def _summarise(
@@ -93,13 +103,14 @@ def _summarise(
     }
 
 
-def aggregate(sentences: pd.DataFrame, documents: pd.DataFrame, keys: list[str], config: AggregationConfig) -> pd.DataFrame:
+def aggregate(counts: pd.DataFrame, documents: pd.DataFrame, keys: list[str], config: AggregationConfig) -> pd.DataFrame:
     """One row per group of `keys` (e.g. ["gm_code"] or ["gm_code", "year"]).
 
-    `sentences`: doc_id, stance; `documents`: doc_id, gm_code, municipality, year (every
-    analysed document, so documents without a single sentence of evidence count too).
+    `counts`: per_document_counts of the sentences (doc_id, stance); `documents`: doc_id,
+    gm_code, municipality, year (every analysed document, so documents without a single
+    sentence of evidence count too).
     """
-    counts = per_document_counts(sentences).reindex(documents["doc_id"], fill_value=0)
+    counts = counts.reindex(documents["doc_id"], fill_value=0)
     min_documents = config.min_documents_per_year if "year" in keys else config.min_documents
     meta = documents.set_index("doc_id")
     rows = []

@@ -32,14 +32,15 @@ def analyse_doc(doc: Doc, whole: bool = False, text: str | None = None) -> Analy
     rebuilding doc.text from a new Token object per token.
     """
     doc_text = doc.text if text is None else _same_text(doc, text)
+    view = token_view(doc)
     mentions = mentions_of(doc, doc_text)
-    sentences = text_sentences(doc, doc_text)
+    sentences = text_sentences(view)
     if whole:
-        unit = passage_unit(doc, doc_text, sentences, mentions)
+        unit = passage_unit(view, doc_text, sentences, mentions)
         units = [unit] if unit else []
     else:
-        units = units_of(doc, doc_text, sentences, mentions)
-    return Analysed(units, mentions, len(sentences), len(token_view(doc).indices))
+        units = units_of(view, doc_text, sentences, mentions)
+    return Analysed(units, mentions, len(sentences), len(view))
 
 
 def _same_text(doc: Doc, text: str) -> str:

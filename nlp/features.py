@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterable
 
 import yaml
 
 from nlp.lexicon import DATA_DIR, FRAMES, POLARITIES, Lexicon
 from nlp.mentions import Mention
-from nlp.patterns import PatternSet, TokenPattern
+from nlp.patterns import PatternSet, TokenPattern, Tokens
 
 VOICE_PATH = DATA_DIR / "voice.yml"
 
@@ -41,8 +42,11 @@ def feature_names(lexicon: Lexicon) -> list[str]:
     return names
 
 
-def unit_features(mentions: list[Mention], forms: list[tuple[str, str]]) -> dict[str, float]:
-    """Feature values of one unit from its mentions and its (lower, lemma) tokens."""
+def unit_features(
+    mentions: list[Mention], tokens: Tokens, voice_starts: Iterable[int] | None = None
+) -> dict[str, float]:
+    """Feature values of one unit from its mentions and its tokens;
+    `voice_starts`: where voice patterns may start, when known (PatternSet.start_positions)."""
     counts: dict[str, float] = {}
     for m in mentions:
         for key in (f"frame:{m.frame}:{m.polarity}", f"sub:{m.frame}.{m.subcategory}:{m.polarity}"):
@@ -50,7 +54,7 @@ def unit_features(mentions: list[Mention], forms: list[tuple[str, str]]) -> dict
         if m.explicit and m.polarity in ("endorse", "reject"):
             key = f"cue:{m.frame}:{m.polarity}"
             counts[key] = counts.get(key, 0.0) + 1.0
-    for match in voice_patterns().find_matches(forms):
+    for match in voice_patterns().find_matches(tokens, voice_starts):
         key = f"voice:{match.pattern.label}"
         counts[key] = counts.get(key, 0.0) + 1.0
     return {k: math.log1p(v) for k, v in counts.items()}

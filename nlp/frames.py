@@ -11,8 +11,8 @@ from spacy.tokens import Doc, Span
 
 from nlp.extensions import SPAN_KEY, register_extensions
 from nlp.lexicon import Lexicon, lexicon_at
-from nlp.patterns import longest_non_overlapping
-from nlp.tokens import sentence_forms
+from nlp.patterns import Tokens, longest_non_overlapping
+from nlp.tokens import token_view
 
 
 class FrameMatcher:
@@ -21,27 +21,31 @@ class FrameMatcher:
         register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
+        view = token_view(doc)
+        starts = view.by_sentence(self.lexicon.patterns.start_positions(view))
+        vetoes = view.by_sentence(self.lexicon.exclusions.start_positions(view)) if starts else {}
         mentions: list[Span] = []
-        for sent in doc.sents:
-            indices, forms = sentence_forms(sent)
-            if not indices:
-                continue
-            found = self.lexicon.patterns.find_matches(forms)
-            vetoed = self._vetoed_positions(forms)
+        for number, sentence_starts in starts.items():
+            lo, hi = view.sentence_lo[number], view.sentence_hi[number]
+            tokens = view.tokens(lo, hi)
+            found = self.lexicon.patterns.find_matches(tokens, sentence_starts)
+            vetoed = self._vetoed_positions(tokens, vetoes.get(number, []))
             kept = [m for m in found if not vetoed.get(m.pattern.label.frame, set()).intersection(m.positions)]
             for match in longest_non_overlapping(kept):
                 label = match.pattern.label
-                span = Span(doc, indices[match.start], indices[match.end - 1] + 1, label=label.frame)
-                span._.frame = label.frame
-                span._.subcategory = label.subcategory
-                span._.pattern = match.pattern.text
+                first, last = int(view.indices[lo + match.start]), int(view.indices[lo + match.end - 1])
+                span = Span(doc, first, last + 1, label=label.frame)
+                values = span._  # each `span._` builds a new accessor object
+                values.frame = label.frame
+                values.subcategory = label.subcategory
+                values.pattern = match.pattern.text
                 mentions.append(span)
         doc.spans[SPAN_KEY] = mentions
         return doc
 
-    def _vetoed_positions(self, forms: list[tuple[str, str]]) -> dict[str, set[int]]:
+    def _vetoed_positions(self, tokens: Tokens, starts: list[int]) -> dict[str, set[int]]:
         vetoed: dict[str, set[int]] = {}
-        for match in self.lexicon.exclusions.find_matches(forms):
+        for match in self.lexicon.exclusions.find_matches(tokens, starts):
             vetoed.setdefault(match.pattern.label, set()).update(range(match.start, match.end))
         return vetoed
 

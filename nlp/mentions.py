@@ -9,7 +9,7 @@ from typing import Any
 from spacy.tokens import Doc, Span
 
 from nlp.lexicon import FRAMES
-from nlp.tokens import span_text
+from nlp.tokens import TokenView, token_view
 
 
 @dataclass(frozen=True)
@@ -30,20 +30,23 @@ class Mention:
         return asdict(self)
 
 
-def mention_from_span(span: Span, doc_text: str) -> Mention:
-    sent = span.sent
+def _mention(span: Span, doc_text: str, view: TokenView) -> Mention:
+    sentence_start, sentence_end = view.sentence_chars[view.sentence_of(span.start)]
+    start, end = int(view.char_start[span.start]), int(view.char_end[span.end - 1])
+    values = span._
     return Mention(
-        frame=span._.frame, subcategory=span._.subcategory, polarity=span._.polarity,
-        cue=span._.cue, cue_kind=span._.cue_kind, explicit=bool(span._.explicit),
-        text=span_text(doc_text, span), start=span.start_char, end=span.end_char,
-        sentence=span_text(doc_text, sent).strip(), sentence_start=sent.start_char,
+        frame=values.frame, subcategory=values.subcategory, polarity=values.polarity,
+        cue=values.cue, cue_kind=values.cue_kind, explicit=bool(values.explicit),
+        text=doc_text[start:end], start=start, end=end,
+        sentence=doc_text[sentence_start:sentence_end].strip(), sentence_start=sentence_start,
     )
 
 
 def mentions_of(doc: Doc, doc_text: str | None = None) -> list[Mention]:
     """The doc's mentions; pass doc.text when you already have it (it is rebuilt per access)."""
     text = doc.text if doc_text is None else doc_text
-    return [mention_from_span(span, text) for span in doc._.frame_mentions]
+    view = token_view(doc)
+    return [_mention(span, text, view) for span in doc._.frame_mentions]
 
 
 def dominant_polarities(mentions: list[Mention]) -> dict[str, str]:

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Generic, Iterable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, NamedTuple, Sequence, TypeVar
+
+import numpy
+
+if TYPE_CHECKING:
+    from nlp.tokens import TokenView
 
 MAX_GAP = 6
+# Per-string memos are cleared at this size, so a long run's vocabulary does not pile up.
+MEMO_LIMIT = 200_000
 GAP = "..."
 
 Label = TypeVar("Label")
@@ -60,8 +67,7 @@ class TokenPattern(Generic[Label]):
         return cls(text, tuple(words), tuple(gaps), label)
 
 
-@dataclass(frozen=True)
-class Match(Generic[Label]):
+class Match(NamedTuple, Generic[Label]):
     start: int  # index into the token sequence given to find_matches
     end: int  # exclusive
     pattern: TokenPattern[Label]
@@ -69,59 +75,104 @@ class Match(Generic[Label]):
     positions: tuple[int, ...]  # the tokens the pattern's words matched (a gap's tokens are free)
 
 
+class Tokens(NamedTuple):
+    """A token sequence as the matcher reads it: a key per token for its lower-case form and
+    one for its lower-case lemma, and how to get a key's text. The keys are the strings
+    themselves (of_forms) or spaCy string ids (TokenView.tokens), so the per-key memos never
+    need the strings of a doc's ordinary tokens."""
+
+    lower: Sequence[Hashable]
+    lemma: Sequence[Hashable]
+    text: Callable[[Any], str]
+
+    @classmethod
+    def of_forms(cls, forms: Iterable[tuple[str, str]]) -> "Tokens":
+        pairs = list(forms)
+        return cls([lower for lower, _ in pairs], [lemma for _, lemma in pairs], str)
+
+
 class PatternSet(Generic[Label]):
-    """Many patterns, matched together; first-word tests are cached per token form."""
+    """Many patterns, matched together; every word test is remembered per token key."""
 
     def __init__(self, patterns: Iterable[TokenPattern[Label]]) -> None:
         self.patterns = list(patterns)
-        self._first_cache: dict[str, tuple[int, ...]] = {}
+        self._first: dict[Hashable, tuple[int, ...]] = {}  # key -> patterns whose first word it is
+        self._could_start: dict[int, bool] = {}  # string id -> some pattern may start with it
+        # Each later word of each pattern, and per word which keys it matches.
+        self._later: list[list[int]] = []  # per pattern: slot of each word after the first
+        self._later_words: list[re.Pattern[str]] = []
+        for pattern in self.patterns:
+            self._later.append(list(range(len(self._later_words), len(self._later_words) + len(pattern.words) - 1)))
+            self._later_words.extend(pattern.words[1:])
+        self._later_memo: list[dict[Hashable, bool]] = [{} for _ in self._later_words]
         # One alternation answers "could any pattern start here?" for most tokens at once.
         alternatives = "|".join(f"(?:{p.words[0].pattern})" for p in self.patterns) or "(?!)"
         self._any_first = re.compile(f"^(?:{alternatives})$", re.IGNORECASE)
 
-    def _starting_at(self, form: str) -> tuple[int, ...]:
-        found = self._first_cache.get(form)
+    def _starting_at(self, key: Hashable, text: Callable[[Any], str]) -> tuple[int, ...]:
+        found = self._first.get(key)
         if found is None:
+            if len(self._first) >= MEMO_LIMIT:
+                self._first.clear()
+            form = text(key)
             if self._any_first.match(form):
                 found = tuple(i for i, p in enumerate(self.patterns) if p.words[0].fullmatch(form))
             else:
                 found = ()
-            self._first_cache[form] = found
+            self._first[key] = found
         return found
 
-    def find_matches(self, forms: Sequence[tuple[str, str]]) -> list[Match[Label]]:
-        """All matches in a token sequence given as (lower form, lemma) pairs."""
+    def _later_matches(self, slot: int, tokens: Tokens, j: int) -> bool:
+        memo = self._later_memo[slot]
+        for key in (tokens.lower[j], tokens.lemma[j]):
+            found = memo.get(key)
+            if found is None:
+                if len(memo) >= MEMO_LIMIT:
+                    memo.clear()
+                found = memo[key] = self._later_words[slot].fullmatch(tokens.text(key)) is not None
+            if found:
+                return True
+        return False
+
+    def start_positions(self, view: "TokenView") -> numpy.ndarray:
+        """The view's positions where some pattern may start (by form or lemma), in order.
+
+        Each distinct string is tested once and remembered; the positions then come from
+        numpy, so the per-token work stays in C."""
+        could_start = self._could_start
+        if len(could_start) >= MEMO_LIMIT:
+            could_start.clear()
+        ids = view.unique_ids.tolist()
+        for string_id in ids:
+            if string_id not in could_start:
+                could_start[string_id] = bool(self._starting_at(string_id, view.text))
+        return view.positions_where(numpy.fromiter((could_start[i] for i in ids), dtype=bool, count=len(ids)))
+
+    def find_matches(self, tokens: Tokens, starts: Iterable[int] | None = None) -> list[Match[Label]]:
+        """All matches in a token sequence; `starts`, when given, are the only indices where a
+        match may begin (see start_positions)."""
         matches: list[Match[Label]] = []
-        for i, (lower, lemma) in enumerate(forms):
-            candidates = self._starting_at(lower)  # sorted; empty for most tokens
-            if lemma != lower and (by_lemma := self._starting_at(lemma)):
+        n = len(tokens.lower)
+        for i in range(n) if starts is None else starts:
+            lower, lemma = tokens.lower[i], tokens.lemma[i]
+            candidates = self._starting_at(lower, tokens.text)  # sorted; empty for most tokens
+            if lemma != lower and (by_lemma := self._starting_at(lemma, tokens.text)):
                 candidates = tuple(sorted(set(candidates).union(by_lemma)))
             for index in candidates:
                 pattern = self.patterns[index]
-                positions = _match_rest(pattern, forms, i)
-                if positions is not None:
-                    matches.append(Match(i, positions[-1] + 1, pattern, index, positions))
+                positions = [i]
+                for slot, gap in zip(self._later[index], pattern.gaps[1:]):
+                    position = positions[-1] + 1
+                    limit = min(n, position + (MAX_GAP + 1 if gap else 1))
+                    for j in range(position, limit):
+                        if self._later_matches(slot, tokens, j):
+                            positions.append(j)
+                            break
+                    else:
+                        break
+                else:
+                    matches.append(Match(i, positions[-1] + 1, pattern, index, tuple(positions)))
         return matches
-
-
-def _word_matches(regex: re.Pattern[str], form: tuple[str, str]) -> bool:
-    return regex.fullmatch(form[0]) is not None or (form[1] != form[0] and regex.fullmatch(form[1]) is not None)
-
-
-def _match_rest(
-    pattern: TokenPattern[Label], forms: Sequence[tuple[str, str]], start: int
-) -> tuple[int, ...] | None:
-    positions = [start]
-    for regex, gap in zip(pattern.words[1:], pattern.gaps[1:]):
-        position = positions[-1] + 1
-        limit = min(len(forms), position + (MAX_GAP + 1 if gap else 1))
-        for j in range(position, limit):
-            if _word_matches(regex, forms[j]):
-                positions.append(j)
-                break
-        else:
-            return None
-    return tuple(positions)
 
 
 def longest_non_overlapping(matches: Iterable[Match[Label]]) -> list[Match[Label]]:

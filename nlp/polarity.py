@@ -26,10 +26,14 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+import numpy
 from spacy.language import Language
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
+from spacy.tokens.underscore import Underscore
 
 from nlp.cues import (
     ATTRIBUTION, ENDORSEMENT, NEGATION, REJECT_AFTER, REJECT_BEFORE, REPLACEMENT,
@@ -38,9 +42,9 @@ from nlp.cues import (
 from nlp.extensions import SPAN_KEY, register_extensions
 from nlp.lexicon import CUES_PATH, lexicon_at
 from nlp.patterns import Match, longest_non_overlapping
-from nlp.tokens import sentence_forms
+from nlp.tokens import TokenView, token_view
 
-QUOTES = {'"', "“", "”", "„", "'", "‘", "’", "«", "»"}
+QUOTES = ('"', "“", "”", "„", "'", "‘", "’", "«", "»")
 PROPAGATION_MIN_REJECTS = 2
 
 
@@ -61,27 +65,31 @@ UNMARKED = Verdict("endorse", None, None)
 class SentenceContext:
     """Cues, clauses and quotations of one sentence, in sentence-token positions."""
 
-    def __init__(self, sent: Span, rules: CueRules) -> None:
-        self.indices, self.forms = sentence_forms(sent)
-        self.position = {doc_index: k for k, doc_index in enumerate(self.indices)}
-        self.cues: list[Match[frozenset[str]]] = longest_non_overlapping(rules.cues.find_matches(self.forms))
-        scope_ends = rules.scope_end.find_matches(self.forms)
+    def __init__(
+        self, view: TokenView, number: int, rules: CueRules,
+        cue_starts: list[int], scope_starts: list[int], quote_marks: list[int],
+    ) -> None:
+        lo, hi = view.sentence_lo[number], view.sentence_hi[number]
+        self.view, self.lo = view, lo
+        tokens = view.tokens(lo, hi)
+        self.cues: list[Match[frozenset[str]]] = longest_non_overlapping(rules.cues.find_matches(tokens, cue_starts))
+        scope_ends = rules.scope_end.find_matches(tokens, scope_starts)
         ends = sorted(m.start for m in scope_ends)
-        self.clause = [bisect.bisect_right(ends, k) for k in range(len(self.forms))]  # scope ends at or before k
-        self.scope_end_words = {m.start: self.forms[m.start][0] for m in scope_ends}
-        self.question = bool(self.forms) and self.forms[-1][0] == "?"
-        self.quotes = self._quotations(rules.min_quote_tokens)
+        self.clause = [bisect.bisect_right(ends, k) for k in range(hi - lo)]  # scope ends at or before k
+        self.scope_end_words = {m.start: self.word(m.start) for m in scope_ends}
+        self.question = hi > lo and self.word(hi - lo - 1) == "?"
+        pairs = zip(quote_marks[0::2], quote_marks[1::2])
+        self.quotes = [(a, b) for a, b in pairs if b - a - 1 >= rules.min_quote_tokens]
 
-    def _quotations(self, min_tokens: int) -> list[tuple[int, int]]:
-        marks = [k for k, (lower, _) in enumerate(self.forms) if lower in QUOTES]
-        pairs = list(zip(marks[0::2], marks[1::2]))
-        return [(a, b) for a, b in pairs if b - a - 1 >= min_tokens]
+    def word(self, k: int) -> str:
+        """The lower-case form of sentence token k."""
+        return self.view.text(int(self.view.lower[self.lo + k]))
 
     def of_kind(self, kind: str) -> list[Match[frozenset[str]]]:
         return [m for m in self.cues if kind in m.pattern.label]
 
     def text(self, match: Match[frozenset[str]]) -> str:
-        return " ".join(self.forms[k][0] for k in range(match.start, match.end))
+        return " ".join(self.word(k) for k in range(match.start, match.end))
 
 
 def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdict:
@@ -110,7 +118,7 @@ def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdi
         before = _precedes(match, start, rules.negation_window, ctx)
         after = (
             match.start >= end and match.start - end <= rules.negation_after_window
-            and not rules.negation_after_barriers & {ctx.forms[k][0] for k in range(end, match.start)}
+            and not rules.negation_after_barriers & {ctx.word(k) for k in range(end, match.start)}
         )
         if (before or after) and ctx.clause[match.start] == clause:
             return Verdict("reject", ctx.text(match), NEGATION)
@@ -156,11 +164,16 @@ def _contrast(start: int, ctx: SentenceContext, rules: CueRules) -> Verdict | No
         if word not in rules.contrast_markers or ctx.clause[position] != clause or position > start:
             continue
         negated = any(
-            ctx.forms[k][0] in rules.contrast_negators for k in range(max(0, position - 8), position)
+            ctx.word(k) in rules.contrast_negators for k in range(max(0, position - 8), position)
         )
         if negated:
             return Verdict("endorse", f"niet … {word}", "contrast")
     return None
+
+
+@lru_cache(maxsize=1)
+def _quote_ids() -> numpy.ndarray:
+    return numpy.array([get_string_id(q) for q in QUOTES], dtype="uint64")
 
 
 class PolarityTagger:
@@ -171,38 +184,49 @@ class PolarityTagger:
 
     def __call__(self, doc: Doc) -> Doc:
         mentions = list(doc.spans[SPAN_KEY]) if SPAN_KEY in doc.spans else []
+        view = token_view(doc)
+        if mentions:
+            cue_starts = view.by_sentence(self.rules.cues.start_positions(view))
+            scope_starts = view.by_sentence(self.rules.scope_end.start_positions(view))
+            is_quote = numpy.isin(view.unique_ids, _quote_ids())
+            quote_marks = view.by_sentence(view.positions_where(is_quote, by_lemma=False))
         contexts: dict[int, SentenceContext] = {}
         for span in mentions:
-            sent = span.sent
-            ctx = contexts.get(sent.start)
+            number = view.sentence_of(span.start)
+            ctx = contexts.get(number)
             if ctx is None:
-                ctx = contexts[sent.start] = SentenceContext(sent, self.rules)
-            start, end = ctx.position[span.start], ctx.position[span.end - 1] + 1
+                ctx = contexts[number] = SentenceContext(
+                    view, number, self.rules,
+                    cue_starts.get(number, []), scope_starts.get(number, []), quote_marks.get(number, []))
+            lo = view.sentence_lo[number]
+            start, end = view.position(span.start) - lo, view.position(span.end - 1) + 1 - lo
             verdict = decide(start, end, ctx, self.rules)
             polarity = verdict.polarity
-            if f"{span._.frame}.{span._.subcategory}" in self.inverted:
+            values = span._  # each `span._` builds a new accessor object
+            if f"{values.frame}.{values.subcategory}" in self.inverted:
                 polarity = {"endorse": "reject", "reject": "endorse"}.get(polarity, polarity)
-            span._.polarity = polarity
-            span._.cue = verdict.cue
-            span._.cue_kind = verdict.kind
-            span._.explicit = verdict.explicit
+            values.polarity = polarity
+            values.cue = verdict.cue
+            values.cue_kind = verdict.kind
+            values.explicit = verdict.explicit
         _propagate_rejection(mentions)
         return doc
 
 
 def _propagate_rejection(mentions: list[Span]) -> None:
-    by_frame: dict[str, list[Span]] = {}
+    by_frame: dict[str, list[Underscore]] = {}
     for span in mentions:
-        by_frame.setdefault(span._.frame, []).append(span)
-    for spans in by_frame.values():
-        explicit = Counter(s._.polarity for s in spans if s._.explicit)
+        values = span._
+        by_frame.setdefault(values.frame, []).append(values)
+    for frame_values in by_frame.values():
+        explicit = Counter(v.polarity for v in frame_values if v.explicit)
         if explicit["reject"] < PROPAGATION_MIN_REJECTS or explicit["reject"] < 2 * explicit["endorse"]:
             continue
-        for span in spans:
-            if not span._.explicit:
-                span._.polarity = "reject"
-                span._.cue_kind = "document"
-                span._.cue = "(elders in de tekst afgewezen)"
+        for values in frame_values:
+            if not values.explicit:
+                values.polarity = "reject"
+                values.cue_kind = "document"
+                values.cue = "(elders in de tekst afgewezen)"
 
 
 @Language.factory(

@@ -1,65 +1,129 @@
-"""The token view every matcher uses: a sentence's non-space tokens as (lower, lemma).
+"""The token view every matcher uses: a doc's non-space tokens as arrays of string ids.
 
-The view is built once per doc (after the lemmatizer) and sliced per sentence: the frame
-matcher, the polarity rules and the classifier units all read it, and building it from
-spaCy Token objects in each of them cost more than the tokenizer itself.
+The view is built once per doc (after the lemmatizer) from the doc's own arrays. The frame
+matcher, the polarity rules and the classifier units all read it: they find the few
+positions where a pattern could start with numpy (nlp/patterns.py) and read strings only
+around those. Reading (lower, lemma) strings for every token, or a spaCy Token object per
+token, cost several times what the tokenizer does.
 """
 
 from __future__ import annotations
 
+import bisect
 import weakref
-from dataclasses import dataclass
+from typing import Iterator
 
-from spacy.attrs import IS_SPACE, LEMMA, LOWER
-from spacy.tokens import Doc, Span
+import numpy
+from spacy.attrs import IDX, IS_SPACE, LEMMA, LENGTH, LOWER, SENT_START
+from spacy.strings import StringStore
+from spacy.tokens import Doc
+
+from nlp.patterns import MEMO_LIMIT, Tokens
 
 # Kept beside the doc, not in doc.user_data, so Doc.to_bytes keeps working for users.
 _VIEWS: "weakref.WeakKeyDictionary[Doc, TokenView]" = weakref.WeakKeyDictionary()
+# lemma id -> the lemma in lower case, or None when it already is; ids are hashes of the
+# strings, the same in every vocab, but a lower-cased string must be added to each one.
+_LOWERED_LEMMA: dict[int, str | None] = {}
 
 
-@dataclass(frozen=True)
 class TokenView:
-    indices: list[int]  # doc indices of the non-space tokens
-    forms: list[tuple[str, str]]  # their (lower form, lower lemma)
-    before: list[int]  # before[i]: how many non-space tokens precede doc token i (len(doc)+1 entries)
+    """A doc's non-space tokens; "position" k is the k-th non-space token."""
+
+    def __init__(self, doc: Doc) -> None:
+        if len(doc) and not doc.has_annotation("SENT_START"):
+            raise ValueError("the doc has no sentence boundaries; regiescan_sentences must run before this component")
+        self.strings: StringStore = doc.vocab.strings
+        rows = doc.to_array([LOWER, LEMMA, IS_SPACE, IDX, LENGTH, SENT_START]).reshape(-1, 6)
+        rows = rows.astype("uint64")  # SENT_START's -1 wraps; it is only compared with 1 below
+        non_space = rows[:, 2] == 0
+        self.indices: numpy.ndarray = numpy.flatnonzero(non_space)  # doc index of each position
+        self.lower: numpy.ndarray = rows[non_space, 0]
+        self.lemma: numpy.ndarray = self._lower_lemmas(rows[non_space, 1], self.lower)
+        # before[i]: how many non-space tokens precede doc token i (len(doc) + 1 entries)
+        self.before: numpy.ndarray = numpy.concatenate(([0], numpy.cumsum(non_space)))
+        self.char_start: numpy.ndarray = rows[:, 3].astype("int64")  # per doc token
+        self.char_end: numpy.ndarray = self.char_start + rows[:, 4].astype("int64")
+        starts = numpy.flatnonzero(rows[:, 5] == 1) if len(doc) else numpy.zeros(0, dtype="int64")
+        if len(doc) and (not len(starts) or starts[0] != 0):
+            starts = numpy.concatenate(([0], starts))
+        # Sentences as in doc.sents (as Python lists: they are read one item at a time):
+        # the doc token each starts at, the positions lo..hi-1 it holds, and its characters,
+        # leading and trailing whitespace tokens included as in spaCy's sentence span.
+        ends = numpy.concatenate((starts[1:], [len(doc)])).astype("int64") if len(starts) else starts
+        self.sentence_doc_start: list[int] = starts.tolist()
+        self._sentence_lo = self.before[starts]
+        self.sentence_lo: list[int] = self._sentence_lo.tolist()
+        self.sentence_hi: list[int] = self.before[ends].tolist()
+        self.sentence_chars: list[tuple[int, int]] = list(zip(
+            self.char_start[starts].tolist(), self.char_end[ends - 1].tolist()))
+        # Every distinct form and lemma id, and where each position's two ids are in it:
+        # a per-string answer then spreads to the positions by indexing, in C.
+        both = numpy.concatenate((self.lower, self.lemma))
+        self.unique_ids, inverse = numpy.unique(both, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        self.lower_in_unique, self.lemma_in_unique = inverse[:len(self.lower)], inverse[len(self.lower):]
+
+    def _lower_lemmas(self, lemma: numpy.ndarray, lower: numpy.ndarray) -> numpy.ndarray:
+        """Lemma ids in lower case; a token without a lemma takes its lower form."""
+        ids, inverse = numpy.unique(lemma, return_inverse=True)
+        mapped = numpy.fromiter((self._lower_lemma(i) for i in ids.tolist()), dtype="uint64", count=len(ids))
+        lowered = mapped[inverse.reshape(-1)] if len(ids) else lemma
+        return numpy.where(lowered == 0, lower, lowered)
+
+    def _lower_lemma(self, lemma_id: int) -> int:
+        if not lemma_id:
+            return 0
+        if lemma_id not in _LOWERED_LEMMA:
+            if len(_LOWERED_LEMMA) >= MEMO_LIMIT:
+                _LOWERED_LEMMA.clear()
+            text = self.strings[lemma_id]
+            _LOWERED_LEMMA[lemma_id] = text.lower() if text.lower() != text else None
+        lowered = _LOWERED_LEMMA[lemma_id]
+        if lowered is None:
+            return lemma_id
+        return self.strings.add(lowered) if lowered else 0
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def positions_where(self, flags: numpy.ndarray, by_lemma: bool = True) -> numpy.ndarray:
+        """Positions whose form (or lemma) is flagged (`flags`: one bool per unique id), in order."""
+        found = flags[self.lower_in_unique]
+        return numpy.flatnonzero(found | flags[self.lemma_in_unique] if by_lemma else found)
+
+    def text(self, string_id: int) -> str:
+        return self.strings[string_id]
+
+    def tokens(self, lo: int = 0, hi: int | None = None) -> Tokens:
+        """Positions lo..hi-1 as the matcher reads them (string ids as keys)."""
+        hi = len(self) if hi is None else hi
+        return Tokens(self.lower[lo:hi].tolist(), self.lemma[lo:hi].tolist(), self.text)
+
+    def sentences(self) -> Iterator[tuple[int, int, int]]:
+        """(sentence number, lo, hi) of the sentences holding a non-space token; positions lo..hi-1."""
+        for number, (lo, hi) in enumerate(zip(self.sentence_lo, self.sentence_hi)):
+            if hi > lo:
+                yield number, lo, hi
+
+    def by_sentence(self, positions: numpy.ndarray) -> dict[int, list[int]]:
+        """{sentence number: its positions among `positions` (sorted), relative to its lo}."""
+        grouped: dict[int, list[int]] = {}
+        numbers = numpy.searchsorted(self._sentence_lo, positions, side="right") - 1
+        for number, position in zip(numbers.tolist(), positions.tolist()):
+            grouped.setdefault(number, []).append(position - self.sentence_lo[number])
+        return grouped
+
+    def sentence_of(self, doc_index: int) -> int:
+        return bisect.bisect_right(self.sentence_doc_start, doc_index) - 1
+
+    def position(self, doc_index: int) -> int:
+        """The position of a non-space doc token."""
+        return int(self.before[doc_index])
 
 
 def token_view(doc: Doc) -> TokenView:
     view = _VIEWS.get(doc)
     if view is None:
-        view = _VIEWS[doc] = _build_view(doc)
+        view = _VIEWS[doc] = TokenView(doc)
     return view
-
-
-def _build_view(doc: Doc) -> TokenView:
-    strings = doc.vocab.strings
-    memo: dict[tuple[int, int], tuple[str, str]] = {}
-    indices: list[int] = []
-    forms: list[tuple[str, str]] = []
-    before: list[int] = []
-    for i, (lower_id, lemma_id, is_space) in enumerate(doc.to_array([LOWER, LEMMA, IS_SPACE]).tolist()):
-        before.append(len(indices))
-        if is_space:
-            continue
-        form = memo.get((lower_id, lemma_id))
-        if form is None:
-            lower = strings[lower_id]
-            lemma = strings[lemma_id].lower() if lemma_id else ""
-            form = memo[(lower_id, lemma_id)] = (lower, lemma or lower)
-        indices.append(i)
-        forms.append(form)
-    before.append(len(indices))
-    return TokenView(indices, forms, before)
-
-
-def sentence_forms(sent: Span) -> tuple[list[int], list[tuple[str, str]]]:
-    """Doc indices of the sentence's non-space tokens and their (lower form, lower lemma)."""
-    view = token_view(sent.doc)
-    lo, hi = view.before[sent.start], view.before[sent.end]
-    return view.indices[lo:hi], view.forms[lo:hi]
-
-
-def span_text(doc_text: str, span: Span) -> str:
-    """span.text from the doc's text, read once by the caller (doc.text and span.text both
-    join a new Token object per token on every call; this is the same string)."""
-    return doc_text[span.start_char:span.end_char]

@@ -10,11 +10,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from spacy.tokens import Doc, Span
-
-from nlp.features import unit_features
+from nlp.features import unit_features, voice_patterns
 from nlp.mentions import Mention
-from nlp.tokens import sentence_forms, span_text
+from nlp.tokens import TokenView
 
 MAX_PASSAGE_SENTENCES = 4
 
@@ -26,11 +24,6 @@ class Unit:
     end: int
     mentions: list[Mention]
     features: dict[str, float]
-
-
-def text_sentences(doc: Doc, doc_text: str) -> list[Span]:
-    """The doc's sentences that hold more than whitespace (`doc_text` is doc.text)."""
-    return [s for s in doc.sents if span_text(doc_text, s).strip()]
 
 
 class _MentionIndex:
@@ -45,27 +38,44 @@ class _MentionIndex:
         return [m for m in self.mentions[lo:hi] if m.end <= end]
 
 
-def _unit(doc: Doc, doc_text: str, sentences: list[Span], index: _MentionIndex) -> Unit:
-    span = doc[sentences[0].start:sentences[-1].end]
-    forms = [form for sent in sentences for form in sentence_forms(sent)[1]]
-    mentions = index.within(span.start_char, span.end_char)
-    raw = span_text(doc_text, span)
-    text = raw.strip()
-    offset = span.start_char + (len(raw) - len(raw.lstrip()))
-    return Unit(text, offset, offset + len(text), mentions, unit_features(mentions, forms))
+class _UnitMaker:
+    """Units of one doc: sentence numbers of its view in, text, mentions and features out."""
+
+    def __init__(self, view: TokenView, doc_text: str, mentions: list[Mention]) -> None:
+        self.view, self.doc_text = view, doc_text
+        self.index = _MentionIndex(mentions)
+        self.voice_starts: list[int] = voice_patterns().start_positions(view).tolist()
+
+    def unit(self, first: int, last: int) -> Unit:
+        """The unit from sentence `first` through sentence `last` (sentence numbers)."""
+        view = self.view
+        lo, hi = view.sentence_lo[first], view.sentence_hi[last]
+        start_char, end_char = view.sentence_chars[first][0], view.sentence_chars[last][1]
+        mentions = self.index.within(start_char, end_char)
+        raw = self.doc_text[start_char:end_char]
+        text = raw.strip()
+        offset = start_char + (len(raw) - len(raw.lstrip()))
+        a, b = bisect.bisect_left(self.voice_starts, lo), bisect.bisect_left(self.voice_starts, hi)
+        voice_starts = [p - lo for p in self.voice_starts[a:b]]
+        return Unit(text, offset, offset + len(text), mentions, unit_features(mentions, view.tokens(lo, hi), voice_starts))
 
 
-def passage_unit(doc: Doc, doc_text: str, sentences: list[Span], mentions: list[Mention]) -> Unit | None:
+def text_sentences(view: TokenView) -> list[int]:
+    """Numbers of the doc's sentences that hold more than whitespace."""
+    return [number for number, _, _ in view.sentences()]
+
+
+def passage_unit(view: TokenView, doc_text: str, sentences: list[int], mentions: list[Mention]) -> Unit | None:
     """The whole text as one unit (training passages, short inputs); `sentences` are the
     doc's text sentences, `mentions` its mentions."""
-    return _unit(doc, doc_text, sentences, _MentionIndex(mentions)) if sentences else None
+    return _UnitMaker(view, doc_text, mentions).unit(sentences[0], sentences[-1]) if sentences else None
 
 
-def units_of(doc: Doc, doc_text: str, sentences: list[Span], mentions: list[Mention]) -> list[Unit]:
+def units_of(view: TokenView, doc_text: str, sentences: list[int], mentions: list[Mention]) -> list[Unit]:
     """One unit for a passage (<= MAX_PASSAGE_SENTENCES sentences), else one per sentence."""
     if not sentences:
         return []
-    index = _MentionIndex(mentions)
+    maker = _UnitMaker(view, doc_text, mentions)
     if len(sentences) <= MAX_PASSAGE_SENTENCES:
-        return [_unit(doc, doc_text, sentences, index)]
-    return [_unit(doc, doc_text, [sent], index) for sent in sentences]
+        return [maker.unit(sentences[0], sentences[-1])]
+    return [maker.unit(number, number) for number in sentences]

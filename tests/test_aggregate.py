@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nlp.aggregate import AggregationConfig, aggregate, categorise, trend
+from nlp.aggregate import AggregationConfig, aggregate, categorise, per_document_counts, trend
 
 
 def corpus(n_docs: int, regie_per_doc: list[int], netwerk_per_doc: list[int], gm="GM0001", year=2020):
@@ -19,7 +19,7 @@ def corpus(n_docs: int, regie_per_doc: list[int], netwerk_per_doc: list[int], gm
 
 def test_position_shares_and_interval_contain_the_estimate():
     s, d = corpus(6, [3, 0, 1], [1, 4, 2])
-    row = aggregate(s, d, ["gm_code"], AggregationConfig()).iloc[0]
+    row = aggregate(per_document_counts(s), d, ["gm_code"], AggregationConfig()).iloc[0]
     assert (row.n_regie, row.n_netwerk) == (8, 14)
     assert row.position == pytest.approx((14 - 8) / 22)
     assert row.position_low <= row.position <= row.position_high
@@ -31,7 +31,7 @@ def test_bootstrap_interval_shrinks_as_documents_are_added():
     widths = []
     for n_docs in (6, 24, 96):
         s, d = corpus(n_docs, [3, 0, 1], [1, 4, 2])
-        row = aggregate(s, d, ["gm_code"], AggregationConfig()).iloc[0]
+        row = aggregate(per_document_counts(s), d, ["gm_code"], AggregationConfig()).iloc[0]
         widths.append(row.position_high - row.position_low)
     assert widths[0] > widths[1] > widths[2]
     assert widths[2] < widths[0] / 2.5  # about 1/sqrt(n): 16x the documents, ~4x narrower
@@ -40,11 +40,11 @@ def test_bootstrap_interval_shrinks_as_documents_are_added():
 def test_bootstrap_is_seeded_and_independent_of_other_municipalities():
     s1, d1 = corpus(12, [2, 0, 1, 3, 5], [1, 3, 2, 0, 4], gm="GM0001")
     s2, d2 = corpus(5, [4], [0], gm="GM0002")
-    alone = aggregate(s1, d1, ["gm_code"], AggregationConfig()).iloc[0]
-    together = aggregate(pd.concat([s1, s2]), pd.concat([d1, d2]), ["gm_code"], AggregationConfig())
+    alone = aggregate(per_document_counts(s1), d1, ["gm_code"], AggregationConfig()).iloc[0]
+    together = aggregate(per_document_counts(pd.concat([s1, s2])), pd.concat([d1, d2]), ["gm_code"], AggregationConfig())
     again = together.set_index("gm_code").loc["GM0001"]
     assert (alone.position_low, alone.position_high) == (again.position_low, again.position_high)
-    other_seed = aggregate(s1, d1, ["gm_code"], AggregationConfig(seed=1)).iloc[0]
+    other_seed = aggregate(per_document_counts(s1), d1, ["gm_code"], AggregationConfig(seed=1)).iloc[0]
     assert (other_seed.position_low, other_seed.position_high) != (alone.position_low, alone.position_high)
 
 
@@ -66,7 +66,7 @@ def test_categories(r, n, z, docs, expected):
 def test_documents_without_evidence_count_in_the_bootstrap():
     s, d = corpus(4, [2], [1])
     extra = pd.DataFrame([{"doc_id": f"empty{i}", "gm_code": "GM0001", "municipality": "X", "year": 2020} for i in range(4)])
-    row = aggregate(s, pd.concat([d, extra]), ["gm_code"], AggregationConfig()).iloc[0]
+    row = aggregate(per_document_counts(s), pd.concat([d, extra]), ["gm_code"], AggregationConfig()).iloc[0]
     assert row.n_documents == 8 and row.n_documents_with_evidence == 4
 
 
@@ -77,7 +77,20 @@ def test_trend_direction_from_years_with_enough_evidence():
         frames.append((s, d))
     s = pd.concat([f[0] for f in frames])
     d = pd.concat([f[1] for f in frames])
-    years = aggregate(s, d, ["gm_code", "year"], AggregationConfig())
+    years = aggregate(per_document_counts(s), d, ["gm_code", "year"], AggregationConfig())
     result = trend(years, AggregationConfig()).iloc[0]
     assert result.trend == "naar netwerk" and result.trend_slope > 0
     assert np.isnan(trend(years[years.year == 2015], AggregationConfig()).iloc[0].trend_slope)
+
+
+def test_counts_read_in_parts_add_up_to_those_of_the_whole_table():
+    """Aggregation reads the sentence table in batches; a document split over two batches
+    counts as one."""
+    from nlp.aggregate import sum_counts
+
+    s, _ = corpus(7, [3, 0, 1], [1, 4, 2])
+    whole = per_document_counts(s)
+    parts = [per_document_counts(s.iloc[i:i + 10]) for i in range(0, len(s), 10)]
+    assert len(parts) > 1 and any(len(set(p.index) & set(q.index)) for p, q in zip(parts, parts[1:]))
+    pd.testing.assert_frame_equal(sum_counts(parts).sort_index(), whole.sort_index(), check_names=False)
+    assert sum_counts([]).empty and list(sum_counts([]).columns) == list(whole.columns)

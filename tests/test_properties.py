@@ -21,9 +21,11 @@ from flows.sources.rejection import Rejected
 from flows.sources.text import clean_label, normalise_text, safe_text
 from nlp.analyser import analyse_doc
 from nlp.lexicon import FRAMES
-from nlp.patterns import PatternSet, TokenPattern, longest_non_overlapping
-from nlp.pipeline import build_pipeline
-from nlp.tokens import sentence_forms, span_text
+from nlp.patterns import PatternSet, TokenPattern, Tokens, longest_non_overlapping
+from nlp.cues import load_cues
+from nlp.features import voice_patterns
+from nlp.pipeline import build_pipeline, configured_lexicon
+from nlp.tokens import token_view
 
 # REGIESCAN_PROPERTY_EXAMPLES=5000 pytest tests/test_properties.py searches harder, on demand.
 SETTINGS = settings(max_examples=int(os.environ.get("REGIESCAN_PROPERTY_EXAMPLES", "200")), deadline=None,
@@ -150,17 +152,41 @@ def test_frame_mentions_and_units_have_offsets_that_index_the_text(nlp, text):
 @given(TEXT_FOR_NLP)
 @example("Wij  voeren\n\nde REGIE-gemeente.  Niet meer! ")
 def test_the_shared_token_view_equals_reading_each_token(nlp, text):
-    """The per-doc token view (built once, sliced per sentence) gives exactly what reading
-    spaCy's Token objects gives, and span_text exactly span.text."""
+    """The per-doc token view (arrays of string ids, built once) gives exactly what reading
+    spaCy's Token objects and sentence spans gives."""
     doc = nlp(text)
-    doc_text = doc.text
-    for sent in doc.sents:
+    view = token_view(doc)
+    sentences = list(doc.sents)
+    assert len(sentences) == len(view.sentence_lo) == len(view.sentence_chars)
+    for number, sent in enumerate(sentences):
         expected = [(t.i, (t.lower_, t.lemma_.lower() or t.lower_)) for t in sent if not t.is_space]
-        indices, forms = sentence_forms(sent)
-        assert list(zip(indices, forms)) == expected
-        assert span_text(doc_text, sent) == sent.text
+        lo, hi = view.sentence_lo[number], view.sentence_hi[number]
+        tokens = view.tokens(lo, hi)
+        got = [(int(view.indices[lo + k]), (tokens.text(tokens.lower[k]), tokens.text(tokens.lemma[k])))
+               for k in range(hi - lo)]
+        assert got == expected
+        assert view.sentence_chars[number] == (sent.start_char, sent.end_char)
+        assert [n for n, _, _ in view.sentences()].count(number) == (1 if expected else 0)
     for span in doc.spans.get("regiescan_frames", []):
-        assert span_text(doc_text, span) == span.text
+        assert view.sentence_of(span.start) == next(k for k, s in enumerate(sentences) if s.start <= span.start < s.end)
+        assert (view.char_start[span.start], view.char_end[span.end - 1]) == (span.start_char, span.end_char)
+
+
+@SETTINGS
+@given(TEXT_FOR_NLP)
+@example("Wij voeren niet langer de regie , maar werken samen als een van de spelers ?")
+def test_matching_only_where_numpy_says_a_pattern_may_start_finds_every_match(nlp, text):
+    """The matchers try only the positions start_positions returns; trying every position
+    finds exactly the same matches, for each pattern set the pipeline uses."""
+    doc = nlp(text)
+    view = token_view(doc)
+    lexicon, cues = configured_lexicon(), load_cues()
+    for patterns in (lexicon.patterns, lexicon.exclusions, voice_patterns(), cues.cues, cues.scope_end):
+        tokens = view.tokens()
+        everywhere = patterns.find_matches(tokens)
+        starts = patterns.start_positions(view).tolist()
+        assert {m.start for m in everywhere} <= set(starts)
+        assert patterns.find_matches(tokens, starts) == everywhere
 
 
 @SETTINGS
@@ -189,7 +215,7 @@ def test_pattern_matching_never_crashes_and_matches_stay_in_range(patterns, form
             parsed.append(TokenPattern.parse(text, k))
         except ValueError:
             continue
-    matches = PatternSet(parsed).find_matches([(a.lower(), b.lower()) for a, b in forms])
+    matches = PatternSet(parsed).find_matches(Tokens.of_forms((a.lower(), b.lower()) for a, b in forms))
     for match in matches:
         assert 0 <= match.start < match.end <= len(forms)
         assert list(match.positions) == sorted(set(match.positions))

@@ -26,7 +26,7 @@ from flows.report.exports import EXPORTS, describe
 from flows.report.kwic import Highlighter, cue_spans, evidence_sentences
 from flows.report.labels import LABELS_PATH, Labels
 from flows.tables import SCHEMAS, validate
-from nlp.aggregate import AggregationConfig, aggregate, trend
+from nlp.aggregate import AggregationConfig, aggregate, per_document_counts, trend
 
 HOSTILE_TITLE = "Besluit \"<b>vet</b>\" & 'quotes' <script>alert('title')</script>"
 HOSTILE_REF = 'ermelo/raadsvoorstel "><img src=x onerror=alert(1)>.txt'
@@ -108,8 +108,8 @@ def make_run(folder: Path) -> Path:
         validate(name, frame).to_parquet(folder / f"{name}.parquet", index=False)
     config = AggregationConfig(min_evidence_sentences=2, bootstrap_draws=200)
     meta = tables["document_stance"][["doc_id", "gm_code", "municipality", "year"]]
-    by_m = aggregate(tables["sentences"], meta, ["gm_code"], config)
-    by_y = aggregate(tables["sentences"], meta.astype({"year": int}), ["gm_code", "year"], config)
+    by_m = aggregate(per_document_counts(tables["sentences"]), meta, ["gm_code"], config)
+    by_y = aggregate(per_document_counts(tables["sentences"]), meta.astype({"year": int}), ["gm_code", "year"], config)
     years = meta.groupby("gm_code")["year"].agg(first_year="min", last_year="max").reset_index()
     by_m = by_m.merge(years, on="gm_code").merge(trend(by_y, config), on="gm_code")
     validate("municipality_stance", by_m).to_parquet(folder / "municipality_stance.parquet", index=False)

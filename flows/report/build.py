@@ -148,6 +148,10 @@ class _Site:
         documents = tables.documents
         self.doc_files = document_file_names([str(d) for d in documents["doc_id"]]) if len(documents) else {}
         self.doc_meta = {str(r["doc_id"]): {k: clean(v) for k, v in r.items()} for r in documents.to_dict("records")}
+        # Grouped once: scanning every document for each municipality grew with their product.
+        self.doc_ids_by_gm: dict[str, list[str]] = defaultdict(list)
+        for doc_id, d in self.doc_meta.items():
+            self.doc_ids_by_gm[str(d.get("gm_code"))].append(doc_id)
         stance = tables.document_stance
         self.doc_stance = dict(zip(stance["doc_id"].astype(str), stance["stance"].astype(str))) if len(stance) else {}
         self.sentences = evidence_sentences(tables.evidence)
@@ -334,9 +338,8 @@ class _Site:
 
         ev_per_doc = Counter(s.doc_id for s in sentences)
         documents = []
-        for doc_id, d in self.doc_meta.items():
-            if str(d.get("gm_code")) != gm:
-                continue
+        for doc_id in self.doc_ids_by_gm.get(gm, []):
+            d = self.doc_meta[doc_id]
             original = text(d.get("municipality_original"))
             source = web_url(d.get("source_url"))
             documents.append({
