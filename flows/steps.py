@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import resource
 import shutil
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -75,12 +77,25 @@ class RunState:
     n_from_cache: int = 0
     steps_done: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # time since the run opened, at the end of each step
+    # the flow process's peak memory so far, at the end of each step (analysis in Dask
+    # workers is not in it): shows which step raised it
+    peak_rss_mib: dict[str, float] = field(default_factory=dict)
     opened: float = field(default_factory=time.monotonic)
 
     def done(self, *steps: str) -> None:
         self.steps_done.extend(steps)
         for step in steps:
             self.seconds[step] = round(time.monotonic() - self.opened, 3)
+            self.peak_rss_mib[step] = _peak_rss_mib()
+
+    def progress(self) -> dict[str, Any]:
+        """What run.json says about the steps so far."""
+        return {"steps_done": self.steps_done, "seconds": self.seconds, "peak_rss_mib": self.peak_rss_mib}
+
+
+def _peak_rss_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 @task(name="open-run", **STEP)
@@ -153,8 +168,7 @@ def keep_previous_outputs(state: RunState, previous: dict[str, Any]) -> dict[str
         **{k: previous[k] for k in ("counts", "rejected_by_reason", "corpus_hash", "lexicon_version", "model")},
         "input_key": state.input_key,
         "analysis_cache": {"documents_from_cache": 0, "documents_analysed_now": 0},
-        "steps_done": state.steps_done,
-        "seconds": state.seconds,
+        **state.progress(),
         "config": state.config.to_record(),
         "packages": package_versions(),
     }
@@ -282,8 +296,7 @@ def write_run_record(state: RunState, ingested: IngestResult) -> dict[str, Any]:
         "counts": counts,
         "rejected_by_reason": rejected["reason_code"].value_counts().sort_index().to_dict(),
         "analysis_cache": {"documents_from_cache": state.n_from_cache, "documents_analysed_now": state.n_analysed - state.n_from_cache},
-        "steps_done": state.steps_done,
-        "seconds": state.seconds,
+        **state.progress(),
         "input_key": state.input_key,
         "corpus_hash": ingested.corpus_hash,
         "lexicon_version": state.lexicon_version,
@@ -308,11 +321,11 @@ def report_run(state: RunState, record: dict[str, Any]) -> None:
         get_run_logger().exception("building the report failed; rebuild it with `regiescan report`")
         return
     state.done("report")
-    atomic_write_json(state.folder.path("run.json"), {**record, "steps_done": state.steps_done, "seconds": state.seconds})
+    atomic_write_json(state.folder.path("run.json"), {**record, **state.progress()})
 
 
 @task(name="publish-run", **STEP)
 def publish_run(state: RunState, record: dict[str, Any]) -> dict[str, Any]:
     """Rename the partial folder into place and point outputs/latest at it."""
     final = _commit(state)
-    return {**record, "steps_done": state.steps_done, "seconds": state.seconds, "output_dir": str(final), "run_dir": str(final)}
+    return {**record, **state.progress(), "output_dir": str(final), "run_dir": str(final)}

@@ -98,6 +98,10 @@ def test_rerun_with_nothing_new_keeps_the_outputs_that_stand(runs):
     first, first_dir, unchanged, *_ = runs
     assert unchanged["outputs_of"] == first["run_id"] and unchanged["input_key"] == first["input_key"]
     assert unchanged["steps_done"] == ["inputs", "keep-outputs"]  # no ingest, no NLP, no tables, no report
+    for run in (first, unchanged):  # when each step ended and the process's peak memory by then
+        assert list(run["seconds"]) == list(run["peak_rss_mib"]) == list(dict.fromkeys(run["steps_done"]))
+        peaks = list(run["peak_rss_mib"].values())
+        assert peaks == sorted(peaks) and peaks[0] > 50  # a peak never falls; spaCy alone is more
     assert unchanged["counts"] == first["counts"] and unchanged["corpus_hash"] == first["corpus_hash"]
     assert "nothing changed since run " + first["run_id"] in " ".join(unchanged["stdout"].split())
 
