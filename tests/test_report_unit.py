@@ -199,7 +199,7 @@ def test_cue_spans_find_split_cues():
 
 def test_kwic_marks_frame_words_and_the_deciding_cue(run_dir):
     tables = load_run(run_dir)
-    sentence = next(s for s in evidence_sentences(tables.evidence) if s.doc_id == "a2")
+    sentence = next(s for s in evidence_sentences(tables.iter_evidence()) if s.doc_id == "a2")
     assert sentence.focus.text == "sturen op"  # endorsed regie mention explains a regie sentence
     kwic = Highlighter(sentence, Labels("nl")).kwic()
     pieces = kwic["left"] + kwic["keyword"] + kwic["right"]

@@ -154,12 +154,8 @@ class _Site:
             self.doc_ids_by_gm[str(d.get("gm_code"))].append(doc_id)
         stance = tables.document_stance
         self.doc_stance = dict(zip(stance["doc_id"].astype(str), stance["stance"].astype(str))) if len(stance) else {}
-        self.sentences = evidence_sentences(tables.evidence)
         self.sentences_by_doc: dict[str, list[EvidenceSentence]] = defaultdict(list)
         self.sentences_by_gm: dict[str, list[EvidenceSentence]] = defaultdict(list)
-        for s in self.sentences:
-            self.sentences_by_doc[s.doc_id].append(s)
-            self.sentences_by_gm[s.gm_code].append(s)
         self.written_docs: set[str] = set()
         self.placed_anchors: set[tuple[str, str]] = set()
         self.known_gm = {str(g) for g in tables.municipalities["gm_code"]} if len(tables.municipalities) else set()
@@ -172,8 +168,16 @@ class _Site:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
 
+    def index_evidence(self) -> None:
+        """The evidence sentences by document and by municipality, read in parts (after the
+        exports, which read the table whole: the two never hold it at the same time)."""
+        for s in evidence_sentences(self.tables.iter_evidence()):
+            self.sentences_by_doc[s.doc_id].append(s)
+            self.sentences_by_gm[s.gm_code].append(s)
+
     def write(self) -> None:
         exports = write_exports(self.tables, self.out / "data", self.t)
+        self.index_evidence()
         self.write_documents()  # first: municipality pages link to the anchors placed here
         municipalities = self.municipality_rows()
         for row in municipalities:

@@ -106,12 +106,14 @@ class RunTables:
     run_dir: Path
     run: dict[str, Any]
     documents: pd.DataFrame  # without the page texts (see iter_pages)
-    evidence: pd.DataFrame
     document_stance: pd.DataFrame
     municipalities: pd.DataFrame
     municipality_years: pd.DataFrame
     rejected: pd.DataFrame
     duplicates: pd.DataFrame
+    # The evidence table grows with the corpus (a row per frame word in a stance sentence), so
+    # it is read when needed and not kept: whole for the exports, in parts for the pages.
+    evidence_empty: bool = False  # summary_only: no evidence at all
 
     @property
     def run_id(self) -> str:
@@ -120,6 +122,25 @@ class RunTables:
     @property
     def aggregation(self) -> dict[str, Any]:
         return dict((self.run.get("config") or {}).get("aggregation") or {})
+
+    def read_evidence(self) -> pd.DataFrame:
+        if self.evidence_empty:
+            return _with_evidence_columns(pd.DataFrame())
+        path = self.run_dir / "evidence.parquet"
+        try:
+            return _with_evidence_columns(pd.read_parquet(path))
+        except Exception as exc:  # a damaged file: say which
+            raise ReportInputError(f"cannot read {path}: {exc}") from exc
+
+    def iter_evidence(self, batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
+        if self.evidence_empty:
+            return
+        path = self.run_dir / "evidence.parquet"
+        try:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+                yield _with_evidence_columns(batch.to_pandas())
+        except Exception as exc:  # a damaged file: say which
+            raise ReportInputError(f"cannot read {path}: {exc}") from exc
 
     def iter_pages(self) -> Iterator[tuple[str, list[str]]]:
         """(doc_id, page texts) for every document, streamed batch by batch."""
@@ -181,17 +202,36 @@ def load_run(run_dir: Path, summary_only: bool = False) -> RunTables:
         run_dir=run_dir,
         run=run,
         documents=empty(doc_columns) if summary_only else read("documents", doc_columns),
-        evidence=empty(list(SCHEMAS["evidence"].columns)) if summary_only else read("evidence"),
         municipalities=read("municipality_stance"),
         municipality_years=read("municipality_year_stance"),
         **optional,
+        evidence_empty=summary_only,
     )
-    for name in ("municipalities", "municipality_years", "evidence"):
+    if not summary_only:
+        _check_evidence_columns(run_dir / "evidence.parquet")
+    for name in ("municipalities", "municipality_years"):
         frame = getattr(tables, name)
-        schema = "municipality_stance" if name == "municipalities" else "municipality_year_stance" if name == "municipality_years" else name
+        schema = "municipality_stance" if name == "municipalities" else "municipality_year_stance"
         absent = [c for c in SCHEMAS[schema].columns if c not in frame.columns]
         if absent and len(frame):
             raise ReportInputError(f"{schema}.parquet lacks column(s) {', '.join(absent)}")
         for column in absent:  # an empty table written without columns
             frame[column] = pd.Series(dtype=object)
     return tables
+
+
+def _check_evidence_columns(path: Path) -> None:
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # a damaged file: say which
+        raise ReportInputError(f"cannot read {path}: {exc}") from exc
+    absent = [c for c in SCHEMAS["evidence"].columns if c not in parquet.schema_arrow.names]
+    if absent and parquet.metadata.num_rows:
+        raise ReportInputError(f"evidence.parquet lacks column(s) {', '.join(absent)}")
+
+
+def _with_evidence_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in SCHEMAS["evidence"].columns:  # an empty table written without columns
+        if column not in frame.columns:
+            frame[column] = pd.Series(dtype=object)
+    return frame

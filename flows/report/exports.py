@@ -10,6 +10,7 @@ import cleanly in Stata and Excel. Parquet keeps the run's columns and types unc
 from __future__ import annotations
 
 import re
+from typing import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,10 +21,10 @@ from flows.report.data import RunTables
 from flows.report.labels import Labels
 from flows.tables import SCHEMAS
 
-EXPORTS = {  # export name -> RunTables attribute (the export name is the run table's name)
-    "municipality_stance": "municipalities",
-    "municipality_year_stance": "municipality_years",
-    "evidence": "evidence",
+EXPORTS: dict[str, Callable[[RunTables], pd.DataFrame]] = {  # export name (= the run table's name) -> its rows
+    "municipality_stance": lambda tables: tables.municipalities,
+    "municipality_year_stance": lambda tables: tables.municipality_years,
+    "evidence": lambda tables: tables.read_evidence(),  # read here, not kept
 }
 YEAR_COLUMNS = ("year", "first_year", "last_year")
 _BREAKS = re.compile(r"[\r\n\t\f\v]")
@@ -59,8 +60,8 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def write_exports(tables: RunTables, folder: Path, labels: Labels) -> list[ExportFile]:
     folder.mkdir(parents=True, exist_ok=True)
     files = []
-    for name, attribute in EXPORTS.items():
-        frame = export_frame(name, getattr(tables, attribute))
+    for name, rows in EXPORTS.items():
+        frame = export_frame(name, rows(tables))
         frame.to_parquet(folder / f"{name}.parquet", index=False)
         csv_frame(frame).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
         files.append(ExportFile(name, f"{name}.csv", f"{name}.parquet", len(frame)))

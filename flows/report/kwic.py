@@ -88,12 +88,12 @@ class EvidenceSentence:
         return (self.probability, int(any(m.explicit for m in self.mentions)), str(self.date or ""))
 
 
-def evidence_sentences(evidence: pd.DataFrame) -> list[EvidenceSentence]:
-    """One EvidenceSentence per (doc_id, page, sentence_start), in table order."""
-    if evidence.empty:
-        return []
+def evidence_sentences(evidence: Iterable[pd.DataFrame]) -> list[EvidenceSentence]:
+    """One EvidenceSentence per (doc_id, page, sentence_start), in table order; `evidence`:
+    the evidence table in parts (a sentence's rows may span two)."""
     sentences: dict[tuple[str, int, int], EvidenceSentence] = {}
-    for row in evidence.itertuples(index=False):
+    rows = (row for part in evidence for row in part.itertuples(index=False))
+    for row in rows:
         key = (str(row.doc_id), int(row.page), int(row.sentence_start))
         item = sentences.get(key)
         if item is None:
