@@ -230,8 +230,8 @@ def iter_records(path: Path, columns: list[str], batch_rows: int) -> Iterator[li
         yield batch.to_pylist()
 
 
-def iter_frames(path: Path, columns: list[str], batch_rows: int) -> Iterator[pd.DataFrame]:
-    """The same, as DataFrames."""
+def iter_frames(path: Path, columns: list[str] | None, batch_rows: int) -> Iterator[pd.DataFrame]:
+    """Read a Parquet table back in DataFrames of `batch_rows` rows (`columns` None: all)."""
     for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns):
         yield batch.to_pandas()
 

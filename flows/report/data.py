@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from flows.outputs import safe_component
-from flows.tables import SCHEMAS
+from flows.tables import SCHEMAS, iter_frames
 
 REQUIRED_FILES = (
     "run.json", "documents.parquet", "evidence.parquet",
@@ -137,8 +137,8 @@ class RunTables:
             return
         path = self.run_dir / "evidence.parquet"
         try:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
-                yield _with_evidence_columns(batch.to_pandas())
+            for frame in iter_frames(path, None, batch_rows):
+                yield _with_evidence_columns(frame)
         except Exception as exc:  # a damaged file: say which
             raise ReportInputError(f"cannot read {path}: {exc}") from exc
 

@@ -10,9 +10,9 @@ import cleanly in Stata and Excel. Parquet keeps the run's columns and types unc
 from __future__ import annotations
 
 import re
-from typing import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import pandera.pandas as pa

@@ -92,8 +92,7 @@ def evidence_sentences(evidence: Iterable[pd.DataFrame]) -> list[EvidenceSentenc
     """One EvidenceSentence per (doc_id, page, sentence_start), in table order; `evidence`:
     the evidence table in parts (a sentence's rows may span two)."""
     sentences: dict[tuple[str, int, int], EvidenceSentence] = {}
-    rows = (row for part in evidence for row in part.itertuples(index=False))
-    for row in rows:
+    for row in (row for part in evidence for row in part.itertuples(index=False)):
         key = (str(row.doc_id), int(row.page), int(row.sentence_start))
         item = sentences.get(key)
         if item is None:
