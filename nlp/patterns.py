@@ -67,6 +67,16 @@ class TokenPattern(Generic[Label]):
         return cls(text, tuple(words), tuple(gaps), label)
 
 
+class Memo(dict):  # type: ignore[type-arg]
+    """A dict of remembered answers that empties itself when a new key would take it past
+    MEMO_LIMIT entries."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if len(self) >= MEMO_LIMIT and key not in self:
+            self.clear()
+        super().__setitem__(key, value)
+
+
 class Match(NamedTuple, Generic[Label]):
     start: int  # index into the token sequence given to find_matches
     end: int  # exclusive
@@ -96,15 +106,14 @@ class PatternSet(Generic[Label]):
 
     def __init__(self, patterns: Iterable[TokenPattern[Label]]) -> None:
         self.patterns = list(patterns)
-        self._first: dict[Hashable, tuple[int, ...]] = {}  # key -> patterns whose first word it is
-        self._could_start: dict[int, bool] = {}  # string id -> some pattern may start with it
+        self._first = Memo()  # key -> the patterns whose first word it is
         # Each later word of each pattern, and per word which keys it matches.
         self._later: list[list[int]] = []  # per pattern: slot of each word after the first
         self._later_words: list[re.Pattern[str]] = []
         for pattern in self.patterns:
             self._later.append(list(range(len(self._later_words), len(self._later_words) + len(pattern.words) - 1)))
             self._later_words.extend(pattern.words[1:])
-        self._later_memo: list[dict[Hashable, bool]] = [{} for _ in self._later_words]
+        self._later_memo = [Memo() for _ in self._later_words]
         # One alternation answers "could any pattern start here?" for most tokens at once.
         alternatives = "|".join(f"(?:{p.words[0].pattern})" for p in self.patterns) or "(?!)"
         self._any_first = re.compile(f"^(?:{alternatives})$", re.IGNORECASE)
@@ -112,8 +121,6 @@ class PatternSet(Generic[Label]):
     def _starting_at(self, key: Hashable, text: Callable[[Any], str]) -> tuple[int, ...]:
         found = self._first.get(key)
         if found is None:
-            if len(self._first) >= MEMO_LIMIT:
-                self._first.clear()
             form = text(key)
             if self._any_first.match(form):
                 found = tuple(i for i, p in enumerate(self.patterns) if p.words[0].fullmatch(form))
@@ -127,8 +134,6 @@ class PatternSet(Generic[Label]):
         for key in (tokens.lower[j], tokens.lemma[j]):
             found = memo.get(key)
             if found is None:
-                if len(memo) >= MEMO_LIMIT:
-                    memo.clear()
                 found = memo[key] = self._later_words[slot].fullmatch(tokens.text(key)) is not None
             if found:
                 return True
@@ -139,14 +144,9 @@ class PatternSet(Generic[Label]):
 
         Each distinct string is tested once and remembered; the positions then come from
         numpy, so the per-token work stays in C."""
-        could_start = self._could_start
-        if len(could_start) >= MEMO_LIMIT:
-            could_start.clear()
         ids = view.unique_ids.tolist()
-        for string_id in ids:
-            if string_id not in could_start:
-                could_start[string_id] = bool(self._starting_at(string_id, view.text))
-        return view.positions_where(numpy.fromiter((could_start[i] for i in ids), dtype=bool, count=len(ids)))
+        flags = numpy.fromiter((bool(self._starting_at(i, view.text)) for i in ids), dtype=bool, count=len(ids))
+        return view.positions_where(flags)
 
     def find_matches(self, tokens: Tokens, starts: Iterable[int] | None = None) -> list[Match[Label]]:
         """All matches in a token sequence; `starts`, when given, are the only indices where a

@@ -198,8 +198,7 @@ class PolarityTagger:
                 ctx = contexts[number] = SentenceContext(
                     view, number, self.rules,
                     cue_starts.get(number, []), scope_starts.get(number, []), quote_marks.get(number, []))
-            lo = view.sentence_lo[number]
-            start, end = view.position(span.start) - lo, view.position(span.end - 1) + 1 - lo
+            start, end = view.position(span.start) - ctx.lo, view.position(span.end - 1) + 1 - ctx.lo
             verdict = decide(start, end, ctx, self.rules)
             polarity = verdict.polarity
             values = span._  # each `span._` builds a new accessor object

@@ -18,13 +18,13 @@ from spacy.attrs import IDX, IS_SPACE, LEMMA, LENGTH, LOWER, SENT_START
 from spacy.strings import StringStore
 from spacy.tokens import Doc
 
-from nlp.patterns import MEMO_LIMIT, Tokens
+from nlp.patterns import Memo, Tokens
 
 # Kept beside the doc, not in doc.user_data, so Doc.to_bytes keeps working for users.
 _VIEWS: "weakref.WeakKeyDictionary[Doc, TokenView]" = weakref.WeakKeyDictionary()
 # lemma id -> the lemma in lower case, or None when it already is; ids are hashes of the
 # strings, the same in every vocab, but a lower-cased string must be added to each one.
-_LOWERED_LEMMA: dict[int, str | None] = {}
+_LOWERED_LEMMA = Memo()
 
 
 class TokenView:
@@ -75,14 +75,10 @@ class TokenView:
         if not lemma_id:
             return 0
         if lemma_id not in _LOWERED_LEMMA:
-            if len(_LOWERED_LEMMA) >= MEMO_LIMIT:
-                _LOWERED_LEMMA.clear()
             text = self.strings[lemma_id]
             _LOWERED_LEMMA[lemma_id] = text.lower() if text.lower() != text else None
         lowered = _LOWERED_LEMMA[lemma_id]
-        if lowered is None:
-            return lemma_id
-        return self.strings.add(lowered) if lowered else 0
+        return lemma_id if lowered is None else self.strings.add(lowered)
 
     def __len__(self) -> int:
         return len(self.indices)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -127,20 +128,16 @@ class RunTables:
         if self.evidence_empty:
             return _with_evidence_columns(pd.DataFrame())
         path = self.run_dir / "evidence.parquet"
-        try:
+        with _reading(path):
             return _with_evidence_columns(pd.read_parquet(path))
-        except Exception as exc:  # a damaged file: say which
-            raise ReportInputError(f"cannot read {path}: {exc}") from exc
 
     def iter_evidence(self, batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
         if self.evidence_empty:
             return
         path = self.run_dir / "evidence.parquet"
-        try:
+        with _reading(path):
             for frame in iter_frames(path, None, batch_rows):
                 yield _with_evidence_columns(frame)
-        except Exception as exc:  # a damaged file: say which
-            raise ReportInputError(f"cannot read {path}: {exc}") from exc
 
     def iter_pages(self) -> Iterator[tuple[str, list[str]]]:
         """(doc_id, page texts) for every document, streamed batch by batch."""
@@ -182,13 +179,11 @@ def load_run(run_dir: Path, summary_only: bool = False) -> RunTables:
 
     def read(name: str, columns: list[str] | None = None) -> pd.DataFrame:
         path = run_dir / f"{name}.parquet"
-        try:
+        with _reading(path):
             if columns is not None:
                 available = pq.ParquetFile(path).schema_arrow.names
                 return pd.read_parquet(path, columns=[c for c in columns if c in available])
             return pd.read_parquet(path)
-        except Exception as exc:  # a damaged file: say which
-            raise ReportInputError(f"cannot read {path}: {exc}") from exc
 
     def empty(columns: list[str]) -> pd.DataFrame:
         return pd.DataFrame({c: [] for c in columns})
@@ -220,11 +215,18 @@ def load_run(run_dir: Path, summary_only: bool = False) -> RunTables:
     return tables
 
 
-def _check_evidence_columns(path: Path) -> None:
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A damaged or unreadable table is a ReportInputError that names the file."""
     try:
-        parquet = pq.ParquetFile(path)
-    except Exception as exc:  # a damaged file: say which
+        yield
+    except Exception as exc:
         raise ReportInputError(f"cannot read {path}: {exc}") from exc
+
+
+def _check_evidence_columns(path: Path) -> None:
+    with _reading(path):
+        parquet = pq.ParquetFile(path)
     absent = [c for c in SCHEMAS["evidence"].columns if c not in parquet.schema_arrow.names]
     if absent and parquet.metadata.num_rows:
         raise ReportInputError(f"evidence.parquet lacks column(s) {', '.join(absent)}")
