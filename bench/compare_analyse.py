@@ -30,11 +30,12 @@ sys.path.insert(0, sys.argv[1] + "/bench")
 import run_bench
 from pathlib import Path
 from flows.analysis import analyse_documents
-from nlp.analyser import Analyser
+import nlp.analyser
 documents = run_bench.read_texts(Path(sys.argv[2]), int(sys.argv[3]))
 texts = [d["text"] for d in documents]
 batch = [{"doc_id": d["doc_id"], "cache_key": "compare", "pages": d["pages"]} for d in documents]
-bare, analyser = run_bench.bare_pipeline(True), Analyser()
+bare = run_bench.bare_pipeline(True)
+analyser = getattr(nlp.analyser, "long_lived_analyser", nlp.analyser.Analyser)()  # as the checkout's flow builds it
 analyse_documents(analyser, batch[:20]); list(bare.pipe(texts[:20]))  # warm up both
 tokens = sum(len(doc) for doc in bare.pipe(texts))
 rows = []

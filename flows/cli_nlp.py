@@ -63,12 +63,12 @@ def classify(
 
     Output lines: {"id", "stance", "probabilities", "frames", "evidence"} (see README).
     """
-    from nlp.analyser import Analyser
+    from nlp.analyser import long_lived_analyser
     from nlp.classifier import ModelError
     from nlp.stance import evidence_records
 
     try:
-        analyser = Analyser()
+        analyser = long_lived_analyser()
     except ModelError as exc:
         _fail(str(exc))
     source = sys.stdin if input == "-" else _open_input(input)
@@ -135,13 +135,13 @@ def eval_stance(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON."),
 ) -> None:
     """Stance macro-F1 of the model and of a plain keyword count, measured in the same run."""
-    from nlp.analyser import Analyser
+    from nlp.analyser import long_lived_analyser
     from nlp.classifier import ModelError
     from nlp.evaluate import GoldError, evaluate_stance, read_gold
 
     try:
         records = read_gold(gold)
-        analyser = Analyser()
+        analyser = long_lived_analyser()
     except (GoldError, OSError, ModelError) as exc:
         _fail(str(exc))
     report = evaluate_stance(analyser, records)

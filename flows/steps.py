@@ -32,7 +32,7 @@ from flows.sources.folder import FolderSource
 from flows.tables import SCHEMAS, TableWriter, copy_without, iter_frames, iter_records, validate
 from flows.unchanged import RunInputs, input_key, unchanged_run
 from nlp.aggregate import aggregate, per_document_counts, sum_counts, trend
-from nlp.analyser import Analyser
+from nlp.analyser import Analyser, long_lived_analyser
 from nlp.classifier import read_model_card
 from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH
 from nlp.pipeline import NlpConfig, configured_lexicon
@@ -57,7 +57,7 @@ def _analyser(nlp_config_json: str) -> Analyser:
 
 @lru_cache(maxsize=2)
 def _build_analyser(nlp_config_json: str) -> Analyser:
-    return Analyser(NlpConfig.model_validate_json(nlp_config_json))
+    return long_lived_analyser(NlpConfig.model_validate_json(nlp_config_json))
 
 
 @dataclass

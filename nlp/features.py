@@ -16,7 +16,7 @@ import yaml
 
 from nlp.lexicon import DATA_DIR, FRAMES, POLARITIES, Lexicon
 from nlp.mentions import Mention
-from nlp.patterns import PatternSet, TokenPattern, Tokens
+from nlp.patterns import Match, PatternSet, TokenPattern, Tokens
 
 VOICE_PATH = DATA_DIR / "voice.yml"
 
@@ -42,11 +42,14 @@ def feature_names(lexicon: Lexicon) -> list[str]:
     return names
 
 
-def unit_features(
-    mentions: list[Mention], tokens: Tokens, voice_starts: Iterable[int] | None = None
-) -> dict[str, float]:
-    """Feature values of one unit from its mentions and its tokens;
-    `voice_starts`: where voice patterns may start, when known (PatternSet.start_positions)."""
+def voice_matches(tokens: Tokens, starts: Iterable[int] | None = None) -> list[Match[str]]:
+    """The author-voice markers in a token sequence, by start; `starts`: where they may start,
+    when known (PatternSet.start_positions)."""
+    return voice_patterns().find_matches(tokens, starts)
+
+
+def unit_features(mentions: list[Mention], voice_groups_found: Iterable[str]) -> dict[str, float]:
+    """Feature values of one unit from its mentions and the group of each voice marker in it."""
     counts: dict[str, float] = {}
     for m in mentions:
         for key in (f"frame:{m.frame}:{m.polarity}", f"sub:{m.frame}.{m.subcategory}:{m.polarity}"):
@@ -54,7 +57,7 @@ def unit_features(
         if m.explicit and m.polarity in ("endorse", "reject"):
             key = f"cue:{m.frame}:{m.polarity}"
             counts[key] = counts.get(key, 0.0) + 1.0
-    for match in voice_patterns().find_matches(tokens, voice_starts):
-        key = f"voice:{match.pattern.label}"
+    for group in voice_groups_found:
+        key = f"voice:{group}"
         counts[key] = counts.get(key, 0.0) + 1.0
     return {k: math.log1p(v) for k, v in counts.items()}

@@ -77,6 +77,26 @@ class Memo(dict):  # type: ignore[type-arg]
         super().__setitem__(key, value)
 
 
+class StringNumbers:
+    """Small dense numbers for string ids (64-bit hashes), so per-string answers can be kept in
+    numpy arrays and looked up for a whole doc at once. Numbering starts again (a new
+    generation) when MEMO_LIMIT strings are numbered, so a long run's vocabulary does not pile up."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[int, int] = {}
+        self.generation = 0
+
+    def of(self, string_ids: list[int]) -> numpy.ndarray:
+        if len(self._numbers) + len(string_ids) > MEMO_LIMIT:
+            self._numbers = {}
+            self.generation += 1
+        numbers = self._numbers
+        return numpy.fromiter((numbers.setdefault(i, len(numbers)) for i in string_ids), dtype="int64", count=len(string_ids))
+
+
+STRING_NUMBERS = StringNumbers()
+
+
 class Match(NamedTuple, Generic[Label]):
     start: int  # index into the token sequence given to find_matches
     end: int  # exclusive
@@ -117,6 +137,10 @@ class PatternSet(Generic[Label]):
         # One alternation answers "could any pattern start here?" for most tokens at once.
         alternatives = "|".join(f"(?:{p.words[0].pattern})" for p in self.patterns) or "(?!)"
         self._any_first = re.compile(f"^(?:{alternatives})$", re.IGNORECASE)
+        # "Can a pattern start with this string?" by STRING_NUMBERS number: known, answer.
+        self._generation = -1
+        self._known = numpy.zeros(0, dtype=bool)
+        self._can_start = numpy.zeros(0, dtype=bool)
 
     def _starting_at(self, key: Hashable, text: Callable[[Any], str]) -> tuple[int, ...]:
         found = self._first.get(key)
@@ -142,11 +166,23 @@ class PatternSet(Generic[Label]):
     def start_positions(self, view: "TokenView") -> numpy.ndarray:
         """The view's positions where some pattern may start (by form or lemma), in order.
 
-        Each distinct string is tested once and remembered; the positions then come from
-        numpy, so the per-token work stays in C."""
-        ids = view.unique_ids.tolist()
-        flags = numpy.fromiter((bool(self._starting_at(i, view.text)) for i in ids), dtype=bool, count=len(ids))
-        return view.positions_where(flags)
+        Each distinct string is tested once and the answer kept in an array by its number
+        (StringNumbers), so for the strings seen before the whole doc is answered by numpy."""
+        numbers = view.unique_numbers()
+        if self._generation != STRING_NUMBERS.generation:
+            self._generation = STRING_NUMBERS.generation
+            self._known, self._can_start = numpy.zeros(0, dtype=bool), numpy.zeros(0, dtype=bool)
+        if len(numbers) and numbers.max() >= len(self._known):
+            size = max(int(numbers.max()) + 1, 2 * len(self._known))
+            self._known = numpy.concatenate((self._known, numpy.zeros(size - len(self._known), dtype=bool)))
+            self._can_start = numpy.concatenate((self._can_start, numpy.zeros(size - len(self._can_start), dtype=bool)))
+        new = numpy.flatnonzero(~self._known[numbers])
+        if len(new):
+            ids = view.unique_ids[new].tolist()
+            self._can_start[numbers[new]] = numpy.fromiter(
+                (bool(self._starting_at(i, view.text)) for i in ids), dtype=bool, count=len(ids))
+            self._known[numbers[new]] = True
+        return view.positions_where(self._can_start[numbers])
 
     def find_matches(self, tokens: Tokens, starts: Iterable[int] | None = None) -> list[Match[Label]]:
         """All matches in a token sequence; `starts`, when given, are the only indices where a

@@ -12,6 +12,7 @@ from spacy.language import Language
 # Importing the component modules registers their factories even where the package's
 # entry points are not installed (running from a source checkout).
 import nlp.frames  # noqa: F401
+import nlp.lemmatizer  # noqa: F401
 import nlp.polarity  # noqa: F401
 import nlp.sentences  # noqa: F401
 from nlp.lexicon import Lexicon, lexicon_at
@@ -37,8 +38,9 @@ def build_pipeline(config: NlpConfig | None = None) -> Language:
     config = config or NlpConfig()
     if config.model == "blank":
         nlp = spacy.blank("nl")
-        # Lookup mode: the default rule mode needs POS tags, which a blank pipeline lacks.
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        # spaCy's lookup lemmatizer (its default rule mode needs POS tags, which a blank
+        # pipeline lacks), looking each distinct word up once: nlp/lemmatizer.py.
+        nlp.add_pipe("regiescan_lemmatizer")
         nlp.initialize()  # loads the lookup table shipped in spacy-lookups-data
     else:
         try:

@@ -74,12 +74,15 @@ class SentenceContext:
         tokens = view.tokens(lo, hi)
         self.cues: list[Match[frozenset[str]]] = longest_non_overlapping(rules.cues.find_matches(tokens, cue_starts))
         scope_ends = rules.scope_end.find_matches(tokens, scope_starts)
-        ends = sorted(m.start for m in scope_ends)
-        self.clause = [bisect.bisect_right(ends, k) for k in range(hi - lo)]  # scope ends at or before k
+        self._scope_ends = sorted(m.start for m in scope_ends)
         self.scope_end_words = {m.start: self.word(m.start) for m in scope_ends}
         self.question = hi > lo and self.word(hi - lo - 1) == "?"
         pairs = zip(quote_marks[0::2], quote_marks[1::2])
         self.quotes = [(a, b) for a, b in pairs if b - a - 1 >= rules.min_quote_tokens]
+
+    def clause(self, k: int) -> int:
+        """The clause of sentence token k: how many scope ends come at or before it."""
+        return bisect.bisect_right(self._scope_ends, k)
 
     def word(self, k: int) -> str:
         """The lower-case form of sentence token k."""
@@ -94,7 +97,7 @@ class SentenceContext:
 
 def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdict:
     """The polarity of a mention spanning sentence positions [start, end)."""
-    clause = ctx.clause[start]
+    clause = ctx.clause(start)
     for match in ctx.of_kind(ATTRIBUTION):
         return Verdict("neutral", ctx.text(match), ATTRIBUTION)
     for a, b in ctx.quotes:
@@ -109,7 +112,7 @@ def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdi
         if _precedes(match, start, rules.rejection_before_window, ctx):
             return Verdict("reject", ctx.text(match), "rejection")
     for match in ctx.of_kind(REJECT_AFTER):
-        if match.start >= end and match.start - end <= rules.rejection_after_window and ctx.clause[match.start] == clause:
+        if match.start >= end and match.start - end <= rules.rejection_after_window and ctx.clause(match.start) == clause:
             return Verdict("reject", ctx.text(match), "rejection")
     verdict = _contrast(start, ctx, rules)
     if verdict:
@@ -120,7 +123,7 @@ def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdi
             match.start >= end and match.start - end <= rules.negation_after_window
             and not rules.negation_after_barriers & {ctx.word(k) for k in range(end, match.start)}
         )
-        if (before or after) and ctx.clause[match.start] == clause:
+        if (before or after) and ctx.clause(match.start) == clause:
             return Verdict("reject", ctx.text(match), NEGATION)
     if origin_target:
         return origin_target
@@ -129,7 +132,7 @@ def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdi
     for match in ctx.of_kind(ENDORSEMENT):
         near = match.end <= start and start - match.end <= rules.endorsement_window
         near = near or (match.start >= end and match.start - end <= rules.endorsement_window)
-        if near and ctx.clause[match.start] == clause:
+        if near and ctx.clause(match.start) == clause:
             return Verdict("endorse", ctx.text(match), ENDORSEMENT)
     return UNMARKED
 
@@ -137,7 +140,7 @@ def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdi
 def _precedes(cue: Match[frozenset[str]], start: int, window: int, ctx: SentenceContext) -> bool:
     """The cue comes before the mention, within the window, in its clause, with no other cue
     between them ("afscheid van X en kiezen voor Y": the nearer cue decides Y)."""
-    if not (cue.end <= start and start - cue.end <= window and ctx.clause[cue.start] == ctx.clause[start]):
+    if not (cue.end <= start and start - cue.end <= window and ctx.clause(cue.start) == ctx.clause(start)):
         return False
     return not any(cue.end <= other.start and other.end <= start for other in ctx.cues if other is not cue)
 
@@ -152,16 +155,16 @@ def _transition(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> 
             cue = f"{ctx.text(origin)} … {ctx.text(target)}"
             if origin.end <= start and end <= target.start:
                 return Verdict("reject", cue, "transition")
-            if target.end <= start and start - target.end <= window // 2 and ctx.clause[target.start] == ctx.clause[start]:
+            if target.end <= start and start - target.end <= window // 2 and ctx.clause(target.start) == ctx.clause(start):
                 return Verdict("endorse", cue, "transition")
     return None
 
 
 def _contrast(start: int, ctx: SentenceContext, rules: CueRules) -> Verdict | None:
     """niet X maar Y: a mention right after the contrast marker, with a negator before it."""
-    clause = ctx.clause[start]
+    clause = ctx.clause(start)
     for position, word in ctx.scope_end_words.items():
-        if word not in rules.contrast_markers or ctx.clause[position] != clause or position > start:
+        if word not in rules.contrast_markers or ctx.clause(position) != clause or position > start:
             continue
         negated = any(
             ctx.word(k) in rules.contrast_negators for k in range(max(0, position - 8), position)

@@ -18,7 +18,7 @@ from spacy.attrs import IDX, IS_SPACE, LEMMA, LENGTH, LOWER, SENT_START
 from spacy.strings import StringStore
 from spacy.tokens import Doc
 
-from nlp.patterns import Memo, Tokens
+from nlp.patterns import STRING_NUMBERS, Memo, Tokens
 
 # Kept beside the doc, not in doc.user_data, so Doc.to_bytes keeps working for users.
 _VIEWS: "weakref.WeakKeyDictionary[Doc, TokenView]" = weakref.WeakKeyDictionary()
@@ -63,6 +63,7 @@ class TokenView:
         self.unique_ids, inverse = numpy.unique(both, return_inverse=True)
         inverse = inverse.reshape(-1)
         self.lower_in_unique, self.lemma_in_unique = inverse[:len(self.lower)], inverse[len(self.lower):]
+        self._numbers, self._numbers_generation = numpy.zeros(0, dtype="int64"), -1
 
     def _lower_lemmas(self, lemma: numpy.ndarray, lower: numpy.ndarray) -> numpy.ndarray:
         """Lemma ids in lower case; a token without a lemma takes its lower form."""
@@ -82,6 +83,13 @@ class TokenView:
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    def unique_numbers(self) -> numpy.ndarray:
+        """STRING_NUMBERS's number of each unique id (renumbered if a new generation began)."""
+        if self._numbers_generation != STRING_NUMBERS.generation:
+            self._numbers = STRING_NUMBERS.of(self.unique_ids.tolist())
+            self._numbers_generation = STRING_NUMBERS.generation
+        return self._numbers
 
     def positions_where(self, flags: numpy.ndarray, by_lemma: bool = True) -> numpy.ndarray:
         """Positions whose form (or lemma) is flagged (`flags`: one bool per unique id), in order."""

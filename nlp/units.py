@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from nlp.features import unit_features, voice_patterns
+from nlp.features import unit_features, voice_matches, voice_patterns
 from nlp.mentions import Mention
 from nlp.tokens import TokenView
 
@@ -44,7 +44,10 @@ class _UnitMaker:
     def __init__(self, view: TokenView, doc_text: str, mentions: list[Mention]) -> None:
         self.view, self.doc_text = view, doc_text
         self.index = _MentionIndex(mentions)
-        self.voice_starts: list[int] = voice_patterns().start_positions(view).tolist()
+        # Voice markers are matched once over the whole doc; a unit counts those that lie
+        # wholly inside it, which is what matching the unit's own tokens finds.
+        self.voice = voice_matches(view.tokens(), voice_patterns().start_positions(view).tolist())
+        self.voice_starts = [m.start for m in self.voice]
 
     def unit(self, first: int, last: int) -> Unit:
         """The unit from sentence `first` through sentence `last` (sentence numbers)."""
@@ -56,8 +59,8 @@ class _UnitMaker:
         text = raw.strip()
         offset = start_char + (len(raw) - len(raw.lstrip()))
         a, b = bisect.bisect_left(self.voice_starts, lo), bisect.bisect_left(self.voice_starts, hi)
-        voice_starts = [p - lo for p in self.voice_starts[a:b]]
-        return Unit(text, offset, offset + len(text), mentions, unit_features(mentions, view.tokens(lo, hi), voice_starts))
+        voice = [m.pattern.label for m in self.voice[a:b] if m.end <= hi]
+        return Unit(text, offset, offset + len(text), mentions, unit_features(mentions, voice))
 
 
 def text_sentences(view: TokenView) -> list[int]:

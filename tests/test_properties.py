@@ -21,7 +21,8 @@ from flows.sources.rejection import Rejected
 from flows.sources.text import clean_label, normalise_text, safe_text
 from nlp.analyser import analyse_doc
 from nlp.lexicon import FRAMES
-from nlp.patterns import PatternSet, TokenPattern, Tokens, longest_non_overlapping
+import nlp.patterns as patterns_module
+from nlp.patterns import STRING_NUMBERS, PatternSet, TokenPattern, Tokens, longest_non_overlapping
 from nlp.cues import load_cues
 from nlp.features import voice_patterns
 from nlp.pipeline import build_pipeline, configured_lexicon
@@ -172,6 +173,24 @@ def test_the_shared_token_view_equals_reading_each_token(nlp, text):
         assert (view.char_start[span.start], view.char_end[span.end - 1]) == (span.start_char, span.end_char)
 
 
+@pytest.fixture(scope="module")
+def spacy_lemmatizer():
+    import spacy
+
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+@SETTINGS
+@given(TEXT_FOR_NLP)
+@example("De GEMEENTEN voeren de Regie; de gemeenten voerden")
+def test_regiescan_lemmatizer_gives_spacys_lookup_lemmas(nlp, spacy_lemmatizer, text):
+    """Lemmas remembered per distinct word equal spaCy's per-token look-up."""
+    assert [t.lemma_ for t in nlp(text)] == [t.lemma_ for t in spacy_lemmatizer(text)]
+
+
 @SETTINGS
 @given(TEXT_FOR_NLP)
 @example("Wij voeren niet langer de regie , maar werken samen als een van de spelers ?")
@@ -187,6 +206,28 @@ def test_matching_only_where_numpy_says_a_pattern_may_start_finds_every_match(nl
         starts = patterns.start_positions(view).tolist()
         assert {m.start for m in everywhere} <= set(starts)
         assert patterns.find_matches(tokens, starts) == everywhere
+
+
+def test_start_positions_stay_right_when_string_numbering_starts_again(nlp, monkeypatch):
+    """Known answers are kept by StringNumbers number; when the numbering starts again (here
+    every 40 strings), views and pattern sets renumber instead of reading stale answers."""
+    texts = [
+        "Wij voeren niet langer de regie, maar werken samen als een van de spelers.",
+        "Volgens het rapport blijft de gemeente zelfstandig en houdt zij grip op de verbonden partijen.",
+        "Het einde van de regiegemeente? De raad kiest voor gelijkwaardige partners in de regio.",
+    ]
+    lexicon, cues = configured_lexicon(), load_cues()
+    sets = (lexicon.patterns, lexicon.exclusions, voice_patterns(), cues.cues, cues.scope_end)
+    views = [token_view(nlp(text)) for text in texts]
+    expected = [[PatternSet(p.patterns).start_positions(v).tolist() for p in sets] for v in views]
+    monkeypatch.setattr(patterns_module, "MEMO_LIMIT", 40)
+    generation = STRING_NUMBERS.generation
+    for _ in range(3):  # each new view renumbers, so older views' and the sets' numbers go stale
+        for text, view, wanted in zip(texts, views, expected):
+            new_view = token_view(nlp(text))
+            assert [p.start_positions(new_view).tolist() for p in sets] == wanted
+            assert [p.start_positions(view).tolist() for p in sets] == wanted
+    assert STRING_NUMBERS.generation >= generation + 6
 
 
 @SETTINGS
