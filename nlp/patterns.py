@@ -9,6 +9,7 @@ two words allows a gap of up to MAX_GAP tokens (Dutch separable verbs: "stuurt .
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, NamedTuple, Sequence, TypeVar
 
@@ -85,13 +86,18 @@ class StringNumbers:
     def __init__(self) -> None:
         self._numbers: dict[int, int] = {}
         self.generation = 0
+        # The flow's threads share one pipeline: numbering, and reading answers by number,
+        # must not interleave with another thread's numbering or new generation.
+        self.lock = threading.RLock()
 
     def of(self, string_ids: list[int]) -> numpy.ndarray:
-        if len(self._numbers) + len(string_ids) > MEMO_LIMIT:
-            self._numbers = {}
-            self.generation += 1
-        numbers = self._numbers
-        return numpy.fromiter((numbers.setdefault(i, len(numbers)) for i in string_ids), dtype="int64", count=len(string_ids))
+        with self.lock:
+            if len(self._numbers) + len(string_ids) > MEMO_LIMIT:
+                self._numbers = {}
+                self.generation += 1
+            numbers = self._numbers
+            return numpy.fromiter(
+                (numbers.setdefault(i, len(numbers)) for i in string_ids), dtype="int64", count=len(string_ids))
 
 
 STRING_NUMBERS = StringNumbers()
@@ -168,6 +174,10 @@ class PatternSet(Generic[Label]):
 
         Each distinct string is tested once and the answer kept in an array by its number
         (StringNumbers), so for the strings seen before the whole doc is answered by numpy."""
+        with STRING_NUMBERS.lock:
+            return view.positions_where(self._can_start_by_number(view))
+
+    def _can_start_by_number(self, view: "TokenView") -> numpy.ndarray:
         numbers = view.unique_numbers()
         if self._generation != STRING_NUMBERS.generation:
             self._generation = STRING_NUMBERS.generation
@@ -182,7 +192,7 @@ class PatternSet(Generic[Label]):
             self._can_start[numbers[new]] = numpy.fromiter(
                 (bool(self._starting_at(i, view.text)) for i in ids), dtype=bool, count=len(ids))
             self._known[numbers[new]] = True
-        return view.positions_where(self._can_start[numbers])
+        return self._can_start[numbers]
 
     def find_matches(self, tokens: Tokens, starts: Iterable[int] | None = None) -> list[Match[Label]]:
         """All matches in a token sequence; `starts`, when given, are the only indices where a

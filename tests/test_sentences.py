@@ -61,6 +61,22 @@ def test_components_are_registered_spacy_factories():
     assert [(m._.frame, m._.polarity) for m in doc._.frame_mentions] == [("regie", "reject")]
 
 
+def test_the_components_are_found_through_the_package_entry_points():
+    """A fresh process that never imports regiescan can add its components by name."""
+    import subprocess
+    import sys
+
+    code = (
+        "import spacy, sys; nlp = spacy.blank('nl')\n"
+        "for name in ('regiescan_sentences', 'regiescan_lemmatizer', 'regiescan_frames', 'regiescan_polarity'):\n"
+        "    nlp.add_pipe(name)\n"
+        "print(' '.join(nlp.pipe_names))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["regiescan_sentences", "regiescan_lemmatizer", "regiescan_frames", "regiescan_polarity"]
+
+
 def test_missing_trained_model_is_a_clear_error():
     with pytest.raises(ModelNotInstalled, match="nl_core_news_xx.*not installed"):
         build_pipeline(NlpConfig(model="nl_core_news_xx"))
