@@ -16,7 +16,7 @@ import yaml
 
 from nlp.lexicon import DATA_DIR, FRAMES, POLARITIES, Lexicon
 from nlp.mentions import Mention
-from nlp.patterns import Match, PatternSet, TokenPattern, Tokens
+from nlp.patterns import PatternSet, TokenPattern
 
 VOICE_PATH = DATA_DIR / "voice.yml"
 
@@ -40,12 +40,6 @@ def feature_names(lexicon: Lexicon) -> list[str]:
     ]
     names += [f"voice:{g}" for g in voice_groups()]
     return names
-
-
-def voice_matches(tokens: Tokens, starts: Iterable[int] | None = None) -> list[Match[str]]:
-    """The author-voice markers in a token sequence, by start; `starts`: where they may start,
-    when known (PatternSet.start_positions)."""
-    return voice_patterns().find_matches(tokens, starts)
 
 
 def unit_features(mentions: list[Mention], voice_groups_found: Iterable[str]) -> dict[str, float]:

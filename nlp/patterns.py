@@ -143,10 +143,9 @@ class PatternSet(Generic[Label]):
         # One alternation answers "could any pattern start here?" for most tokens at once.
         alternatives = "|".join(f"(?:{p.words[0].pattern})" for p in self.patterns) or "(?!)"
         self._any_first = re.compile(f"^(?:{alternatives})$", re.IGNORECASE)
-        # "Can a pattern start with this string?" by STRING_NUMBERS number: known, answer.
+        # "Can a pattern start with this string?" by STRING_NUMBERS number: 1 yes, 0 no, -1 not known yet.
         self._generation = -1
-        self._known = numpy.zeros(0, dtype=bool)
-        self._can_start = numpy.zeros(0, dtype=bool)
+        self._can_start = numpy.full(0, -1, dtype="int8")
 
     def _starting_at(self, key: Hashable, text: Callable[[Any], str]) -> tuple[int, ...]:
         found = self._first.get(key)
@@ -181,18 +180,16 @@ class PatternSet(Generic[Label]):
         numbers = view.unique_numbers()
         if self._generation != STRING_NUMBERS.generation:
             self._generation = STRING_NUMBERS.generation
-            self._known, self._can_start = numpy.zeros(0, dtype=bool), numpy.zeros(0, dtype=bool)
-        if len(numbers) and numbers.max() >= len(self._known):
-            size = max(int(numbers.max()) + 1, 2 * len(self._known))
-            self._known = numpy.concatenate((self._known, numpy.zeros(size - len(self._known), dtype=bool)))
-            self._can_start = numpy.concatenate((self._can_start, numpy.zeros(size - len(self._can_start), dtype=bool)))
-        new = numpy.flatnonzero(~self._known[numbers])
+            self._can_start = numpy.full(0, -1, dtype="int8")
+        if len(numbers) and numbers.max() >= len(self._can_start):
+            size = max(int(numbers.max()) + 1, 2 * len(self._can_start))
+            self._can_start = numpy.concatenate((self._can_start, numpy.full(size - len(self._can_start), -1, dtype="int8")))
+        new = numpy.flatnonzero(self._can_start[numbers] < 0)
         if len(new):
             ids = view.unique_ids[new].tolist()
             self._can_start[numbers[new]] = numpy.fromiter(
-                (bool(self._starting_at(i, view.text)) for i in ids), dtype=bool, count=len(ids))
-            self._known[numbers[new]] = True
-        return self._can_start[numbers]
+                (bool(self._starting_at(i, view.text)) for i in ids), dtype="int8", count=len(ids))
+        return self._can_start[numbers] == 1
 
     def find_matches(self, tokens: Tokens, starts: Iterable[int] | None = None) -> list[Match[Label]]:
         """All matches in a token sequence; `starts`, when given, are the only indices where a

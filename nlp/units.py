@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from nlp.features import unit_features, voice_matches, voice_patterns
+from nlp.features import unit_features, voice_patterns
 from nlp.mentions import Mention
 from nlp.tokens import TokenView
 
@@ -46,7 +46,8 @@ class _UnitMaker:
         self.index = _MentionIndex(mentions)
         # Voice markers are matched once over the whole doc; a unit counts those that lie
         # wholly inside it, which is what matching the unit's own tokens finds.
-        self.voice = voice_matches(view.tokens(), voice_patterns().start_positions(view).tolist())
+        voice = voice_patterns()
+        self.voice = voice.find_matches(view.tokens(), voice.start_positions(view).tolist())
         self.voice_starts = [m.start for m in self.voice]
 
     def unit(self, first: int, last: int) -> Unit:

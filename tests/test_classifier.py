@@ -107,11 +107,11 @@ def test_escaped_glob_is_literal_and_the_question_marker_counts_question_marks_o
     import math
     import re
 
-    from nlp.features import unit_features, voice_matches
+    from nlp.features import unit_features, voice_patterns
     from nlp.patterns import Tokens, glob_to_regex
 
     assert re.fullmatch(glob_to_regex("\\?"), "?") and not re.fullmatch(glob_to_regex("\\?"), ",")
     assert re.fullmatch(glob_to_regex("a?c"), "abc")  # an unescaped ? is still one character
     forms = [("wie", "wie"), (",", ","), ("a", "a"), ("regie", "regie"), ("?", "?"), (".", ".")]
-    voice = [m.pattern.label for m in voice_matches(Tokens.of_forms(forms))]
+    voice = [m.pattern.label for m in voice_patterns().find_matches(Tokens.of_forms(forms))]
     assert unit_features([], voice)["voice:question"] == pytest.approx(math.log1p(1))

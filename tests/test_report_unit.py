@@ -360,6 +360,16 @@ def test_missing_tables_are_a_clear_error(tmp_path):
         build_report(tmp_path / "nope")
 
 
+@pytest.mark.parametrize("table", ["evidence", "municipality_stance"])
+def test_a_table_with_rows_but_without_a_column_is_a_clear_error(tmp_path, table):
+    folder = make_run(tmp_path / "run")
+    frame = pd.read_parquet(folder / f"{table}.parquet")
+    assert len(frame)
+    frame.drop(columns=["gm_code"]).to_parquet(folder / f"{table}.parquet", index=False)
+    with pytest.raises(ReportInputError, match=f"{table}.parquet lacks column\\(s\\) gm_code"):
+        load_run(folder)
+
+
 def test_report_command(tmp_path):
     import typer
 

@@ -8,7 +8,7 @@ import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -126,10 +126,10 @@ class RunTables:
 
     def read_evidence(self) -> pd.DataFrame:
         if self.evidence_empty:
-            return _with_evidence_columns(pd.DataFrame())
+            return _with_columns(pd.DataFrame(), "evidence")
         path = self.run_dir / "evidence.parquet"
         with _reading(path):
-            return _with_evidence_columns(pd.read_parquet(path))
+            return _with_columns(pd.read_parquet(path), "evidence")
 
     def iter_evidence(self, batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
         if self.evidence_empty:
@@ -137,7 +137,7 @@ class RunTables:
         path = self.run_dir / "evidence.parquet"
         with _reading(path):
             for frame in iter_frames(path, None, batch_rows):
-                yield _with_evidence_columns(frame)
+                yield _with_columns(frame, "evidence")
 
     def iter_pages(self) -> Iterator[tuple[str, list[str]]]:
         """(doc_id, page texts) for every document, streamed batch by batch."""
@@ -202,16 +202,15 @@ def load_run(run_dir: Path, summary_only: bool = False) -> RunTables:
         **optional,
         evidence_empty=summary_only,
     )
-    if not summary_only:
-        _check_evidence_columns(run_dir / "evidence.parquet")
-    for name in ("municipalities", "municipality_years"):
+    if not summary_only:  # evidence is read later, in parts: check its columns now
+        path = run_dir / "evidence.parquet"
+        with _reading(path):
+            parquet = pq.ParquetFile(path)
+        _check_columns("evidence", parquet.schema_arrow.names, parquet.metadata.num_rows)
+    for name, schema in (("municipalities", "municipality_stance"), ("municipality_years", "municipality_year_stance")):
         frame = getattr(tables, name)
-        schema = "municipality_stance" if name == "municipalities" else "municipality_year_stance"
-        absent = [c for c in SCHEMAS[schema].columns if c not in frame.columns]
-        if absent and len(frame):
-            raise ReportInputError(f"{schema}.parquet lacks column(s) {', '.join(absent)}")
-        for column in absent:  # an empty table written without columns
-            frame[column] = pd.Series(dtype=object)
+        _check_columns(schema, frame.columns, len(frame))
+        _with_columns(frame, schema)
     return tables
 
 
@@ -224,16 +223,16 @@ def _reading(path: Path) -> Iterator[None]:
         raise ReportInputError(f"cannot read {path}: {exc}") from exc
 
 
-def _check_evidence_columns(path: Path) -> None:
-    with _reading(path):
-        parquet = pq.ParquetFile(path)
-    absent = [c for c in SCHEMAS["evidence"].columns if c not in parquet.schema_arrow.names]
-    if absent and parquet.metadata.num_rows:
-        raise ReportInputError(f"evidence.parquet lacks column(s) {', '.join(absent)}")
+def _check_columns(schema: str, columns: Iterable[str], n_rows: int) -> None:
+    """A table with rows must have its schema's columns (an empty one may lack them)."""
+    present = set(columns)
+    absent = [c for c in SCHEMAS[schema].columns if c not in present]
+    if absent and n_rows:
+        raise ReportInputError(f"{schema}.parquet lacks column(s) {', '.join(absent)}")
 
 
-def _with_evidence_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    for column in SCHEMAS["evidence"].columns:  # an empty table written without columns
+def _with_columns(frame: pd.DataFrame, schema: str) -> pd.DataFrame:
+    for column in SCHEMAS[schema].columns:  # an empty table written without columns
         if column not in frame.columns:
             frame[column] = pd.Series(dtype=object)
     return frame
