@@ -258,14 +258,19 @@ class Clock:
 
 
 def timed_pipe(nlp: Any, texts: list[str], batch_size: int) -> tuple[Clock, int]:
-    for _ in nlp.pipe(texts[:WARMUP_DOCS], batch_size=batch_size):
-        pass
     gc.collect()
     tokens = 0
     with Clock() as clock:
         for doc in nlp.pipe(texts, batch_size=batch_size):
             tokens += len(doc)
     return clock, tokens
+
+
+def median_row(clocks: list[Clock], tokens: int, **extra: Any) -> dict[str, Any]:
+    """The round with the median wall time, and every round's seconds (wall and CPU)."""
+    median = sorted(clocks, key=lambda c: c.wall)[len(clocks) // 2]
+    return {**median.row(tokens, **extra), "rounds_seconds": [round(c.wall, 2) for c in clocks],
+            "rounds_cpu_seconds": [round(c.cpu, 2) for c in clocks]}
 
 
 def bare_pipeline(with_sentencizer: bool) -> Any:
@@ -279,8 +284,14 @@ def bare_pipeline(with_sentencizer: bool) -> Any:
     return nlp
 
 
-def measure_in_process(documents: list[dict[str, Any]], batch_size: int, breakdown_docs: int) -> dict[str, Any]:
-    """(1) bare spaCy, (2) the analyse step, classify, and a per-component breakdown."""
+def measure_in_process(documents: list[dict[str, Any]], batch_size: int, breakdown_docs: int,
+                       rounds: int = 3) -> dict[str, Any]:
+    """(1) bare spaCy, (2) the analyse step, classify, and a per-component breakdown.
+
+    The throughputs that make up the ratios are measured in `rounds` alternating rounds
+    (bare, bare lemmatizer only, regiescan's pipeline, analyse step, then again), and each
+    is the round with the median time: this machine's speed drifts by tens of percent
+    within minutes, and alternating spreads that drift over all of them."""
     from flows.analysis import analyse_documents, classify_documents
     from nlp.analyser import analyse_doc, long_lived_analyser
     from nlp.language import guess_language
@@ -288,42 +299,51 @@ def measure_in_process(documents: list[dict[str, Any]], batch_size: int, breakdo
 
     texts = [d["text"] for d in documents]
     config = NlpConfig()
-    out: dict[str, Any] = {"documents": len(texts), "characters": sum(map(len, texts)),
+    out: dict[str, Any] = {"documents": len(texts), "characters": sum(map(len, texts)), "rounds": rounds,
                            "nlp_pipe_batch_size": config.batch_size, "task_batch_size": batch_size}
-
-    log(f"in-process: bare spaCy over {len(texts)} texts")
-    clock, tokens = timed_pipe(bare_pipeline(True), texts, config.batch_size)
-    out["tokens"] = tokens
-    out["bare_reference"] = clock.row(tokens, pipeline="blank(nl) + sentencizer + lemmatizer(lookup)")
-    clock, _ = timed_pipe(bare_pipeline(False), texts, config.batch_size)
-    out["bare_lemmatizer_only"] = clock.row(tokens, pipeline="blank(nl) + lemmatizer(lookup)")
 
     log("in-process: building regiescan's Analyser (pipeline + stance model) as a flow worker does")
     started = time.perf_counter()
     analyser = long_lived_analyser(config)
     out["analyser_startup_s"] = round(time.perf_counter() - started, 2)
     out["regiescan_pipeline"] = analyser.nlp.pipe_names
+    bare, bare_lemmatizer = bare_pipeline(True), bare_pipeline(False)
 
     warm = [{"doc_id": d["doc_id"], "cache_key": "warm", "pages": d["pages"]} for d in documents[:WARMUP_DOCS]]
     started = time.perf_counter()
     classify_documents(analyser, analyse_documents(analyser, warm).pending)
     out["first_batch_warmup_s"] = round(time.perf_counter() - started, 2)
+    for nlp in (bare, bare_lemmatizer):
+        for _ in nlp.pipe(texts[:WARMUP_DOCS], batch_size=config.batch_size):
+            pass
 
-    log("in-process: regiescan's spaCy pipeline alone (nlp.pipe)")
-    clock, _ = timed_pipe(analyser.nlp, texts, config.batch_size)
-    out["regiescan_parse_only"] = clock.row(tokens, what="Analyser.parse (build_pipeline's nlp.pipe)")
-
-    log(f"in-process: analyse step (flows.analysis.analyse_documents, {batch_size} documents per call)")
     batches = [[{"doc_id": d["doc_id"], "cache_key": "bench", "pages": d["pages"]} for d in documents[i:i + batch_size]]
                for i in range(0, len(documents), batch_size)]
-    gc.collect()
-    analysed = []
-    with Clock() as clock:
-        for batch in batches:
-            analysed.append(analyse_documents(analyser, batch))
-    out["analyse_step"] = clock.row(
-        tokens, what="flows.analysis.analyse_documents (parse + language check + units/features/mentions)",
-        documents_per_s=round(len(texts) / clock.wall, 2), rejected=sum(len(a.rejected) for a in analysed))
+    clocks: dict[str, list[Clock]] = {name: [] for name in ("bare", "lemmatizer", "pipeline", "analyse")}
+    tokens = 0
+    for number in range(1, rounds + 1):
+        log(f"in-process round {number}/{rounds}: bare spaCy, bare lemmatizer only, regiescan's pipeline, "
+            f"analyse step over {len(texts)} texts")
+        clock, tokens = timed_pipe(bare, texts, config.batch_size)
+        clocks["bare"].append(clock)
+        clocks["lemmatizer"].append(timed_pipe(bare_lemmatizer, texts, config.batch_size)[0])
+        clocks["pipeline"].append(timed_pipe(analyser.nlp, texts, config.batch_size)[0])
+        analysed = []
+        gc.collect()
+        with Clock() as clock:
+            for batch in batches:
+                analysed.append(analyse_documents(analyser, batch))
+        clocks["analyse"].append(clock)
+    out["tokens"] = tokens
+    out["bare_reference"] = median_row(clocks["bare"], tokens, pipeline="blank(nl) + sentencizer + lemmatizer(lookup)")
+    out["bare_lemmatizer_only"] = median_row(clocks["lemmatizer"], tokens, pipeline="blank(nl) + lemmatizer(lookup)")
+    out["regiescan_parse_only"] = median_row(clocks["pipeline"], tokens,
+                                             what="Analyser.parse (build_pipeline's nlp.pipe)")
+    analyse_row = median_row(
+        clocks["analyse"], tokens,
+        what="flows.analysis.analyse_documents (parse + language check + units/features/mentions)")
+    out["analyse_step"] = {**analyse_row, "documents_per_s": round(len(texts) / analyse_row["seconds"], 2),
+                           "rejected": sum(len(a.rejected) for a in analysed)}
 
     log("in-process: classify step (flows.analysis.classify_documents)")
     with Clock() as clock:
@@ -636,6 +656,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers-size", type=int, default=None, help="corpus for the workers comparison (default: largest)")
     parser.add_argument("--inproc-docs", type=int, default=2000, help="documents for the in-process measurements")
     parser.add_argument("--breakdown-docs", type=int, default=300, help="documents for the per-component breakdown")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds of the in-process measurements; each ratio uses the median round")
     parser.add_argument("--profile", action="store_true",
                         help="after the measured runs of the smallest corpus, one more rerun under py-spy (kept in --work)")
     parser.add_argument("--snapshot", action="store_true",
@@ -686,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
 
         smallest = Path(results["corpora"][str(sizes[0])]["path"])
         documents = read_texts(smallest, inproc_docs)
-        results["in_process"] = measure_in_process(documents, batch_size, breakdown_docs)
+        results["in_process"] = measure_in_process(documents, batch_size, breakdown_docs, max(1, args.rounds))
         # tokens per character of the measured texts -> estimated tokens of each whole corpus
         per_char = results["in_process"]["tokens"] / results["in_process"]["characters"]
         for size, info in results["corpora"].items():

@@ -1,7 +1,8 @@
 """spaCy component `regiescan_frames`: find regie / netwerk / zelfstandig mentions.
 
-Mentions go into doc.spans["regiescan_frames"] (label = frame) with the Span extensions
-declared in nlp/extensions.py; polarity is decided afterwards by `regiescan_polarity`.
+Mentions go into doc.spans["regiescan_frames"] (label = frame), their values into the
+records the Span extensions read (nlp/extensions.py); polarity is decided afterwards by
+`regiescan_polarity`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from nlp.extensions import SPAN_KEY, register_extensions
+from nlp.extensions import SPAN_KEY, clear_records, new_record, record_key, register_extensions
 from nlp.lexicon import Lexicon, lexicon_at
-from nlp.patterns import Tokens, longest_non_overlapping
+from nlp.patterns import longest_non_overlapping
 from nlp.tokens import token_view
 
 
@@ -22,32 +23,24 @@ class FrameMatcher:
 
     def __call__(self, doc: Doc) -> Doc:
         view = token_view(doc)
-        starts = view.by_sentence(self.lexicon.patterns.start_positions(view))
-        vetoes = view.by_sentence(self.lexicon.exclusions.start_positions(view)) if starts else {}
+        found = self.lexicon.patterns.matches_in(view)
+        if found:
+            vetoed: dict[str, set[int]] = {}  # frame -> positions an exclusion covers
+            for veto in self.lexicon.exclusions.matches_in(view):
+                vetoed.setdefault(veto.pattern.label, set()).update(range(veto.start, veto.end))
+            found = [m for m in found if not vetoed.get(m.pattern.label.frame, set()).intersection(m.positions)]
         mentions: list[Span] = []
-        for number, sentence_starts in starts.items():
-            lo, hi = view.sentence_lo[number], view.sentence_hi[number]
-            tokens = view.tokens(lo, hi)
-            found = self.lexicon.patterns.find_matches(tokens, sentence_starts)
-            vetoed = self._vetoed_positions(tokens, vetoes.get(number, []))
-            kept = [m for m in found if not vetoed.get(m.pattern.label.frame, set()).intersection(m.positions)]
-            for match in longest_non_overlapping(kept):
-                label = match.pattern.label
-                first, last = int(view.indices[lo + match.start]), int(view.indices[lo + match.end - 1])
-                span = Span(doc, first, last + 1, label=label.frame)
-                values = span._  # each `span._` builds a new accessor object
-                values.frame = label.frame
-                values.subcategory = label.subcategory
-                values.pattern = match.pattern.text
-                mentions.append(span)
+        clear_records(doc)  # of an earlier run of this component over the same doc
+        # Matches never cross a sentence, so choosing among the whole doc's matches at once
+        # chooses as sentence by sentence would.
+        for match in longest_non_overlapping(found):
+            label = match.pattern.label
+            first, last = int(view.indices[match.start]), int(view.indices[match.end - 1])
+            mentions.append(Span(doc, first, last + 1, label=label.frame))
+            key = record_key(int(view.char_start[first]), int(view.char_end[last]))
+            doc.user_data[key] = new_record(label.frame, label.subcategory, match.pattern.text)
         doc.spans[SPAN_KEY] = mentions
         return doc
-
-    def _vetoed_positions(self, tokens: Tokens, starts: list[int]) -> dict[str, set[int]]:
-        vetoed: dict[str, set[int]] = {}
-        for match in self.lexicon.exclusions.find_matches(tokens, starts):
-            vetoed.setdefault(match.pattern.label, set()).update(range(match.start, match.end))
-        return vetoed
 
 
 @Language.factory(

@@ -20,7 +20,8 @@ from spacy.language import Language
 from spacy.strings import StringStore
 from spacy.tokens import Doc
 
-from nlp.patterns import Memo
+from nlp.idmap import IdMap
+from nlp.patterns import MEMO_LIMIT
 
 
 class LookupLemmatizer(DutchLemmatizer):
@@ -28,7 +29,7 @@ class LookupLemmatizer(DutchLemmatizer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._lemma_ids = Memo()  # ORTH id -> LEMMA id in self._strings
+        self._lemma_ids = IdMap("uint64")  # ORTH id -> LEMMA id in self._strings
         self._strings: StringStore | None = None
 
     def __call__(self, doc: Doc) -> Doc:
@@ -39,26 +40,24 @@ class LookupLemmatizer(DutchLemmatizer):
         if not len(doc):
             return doc
         strings = doc.vocab.strings
-        if strings is not self._strings:  # lemma ids are only valid in the store they were added to
+        # Lemma ids are only valid in the store they were added to.
+        if strings is not self._strings or len(self._lemma_ids) > MEMO_LIMIT:
             self._lemma_ids.clear()
             self._strings = strings
         rows = doc.to_array([ORTH, LEMMA]).reshape(-1, 2)
         orths, inverse = numpy.unique(rows[:, 0], return_inverse=True)
         table = self.lookups.get_table("lemma_lookup", {})
-        lemma_ids = numpy.fromiter(
-            (self._lemma_id(orth, strings, table) for orth in orths.tolist()), dtype="uint64", count=len(orths))
+        lemma_ids = self._lemma_ids.get(orths, lambda new: [self._lemma_id(orth, strings, table) for orth in new])
         lemmas = lemma_ids[inverse.reshape(-1)]
         if not self.overwrite:  # as spaCy's: only tokens without a lemma get one
             lemmas = numpy.where(rows[:, 1] == 0, lemmas, rows[:, 1])
         doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return doc
 
-    def _lemma_id(self, orth: int, strings: StringStore, table: Any) -> int:
-        lemma_id = self._lemma_ids.get(orth)
-        if lemma_id is None:
-            text = strings[orth].lower()  # DutchLemmatizer.lookup_lemmatize: the table's keys are lower case
-            lemma_id = self._lemma_ids[orth] = strings.add(table.get(text, text))
-        return lemma_id
+    @staticmethod
+    def _lemma_id(orth: int, strings: StringStore, table: Any) -> int:
+        text = strings[orth].lower()  # DutchLemmatizer.lookup_lemmatize: the table's keys are lower case
+        return strings.add(table.get(text, text))
 
 
 @Language.factory(

@@ -6,10 +6,11 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
+from nlp.extensions import CUE, CUE_KIND, DEFAULTS, EXPLICIT, FRAME, POLARITY, SUBCATEGORY, record_key
 from nlp.lexicon import FRAMES
-from nlp.tokens import TokenView, token_view
+from nlp.tokens import token_view
 
 
 @dataclass(frozen=True)
@@ -30,23 +31,23 @@ class Mention:
         return asdict(self)
 
 
-def _mention(span: Span, doc_text: str, view: TokenView) -> Mention:
-    sentence_start, sentence_end = view.sentence_chars[view.sentence_of(span.start)]
-    start, end = int(view.char_start[span.start]), int(view.char_end[span.end - 1])
-    values = span._
-    return Mention(
-        frame=values.frame, subcategory=values.subcategory, polarity=values.polarity,
-        cue=values.cue, cue_kind=values.cue_kind, explicit=bool(values.explicit),
-        text=doc_text[start:end], start=start, end=end,
-        sentence=doc_text[sentence_start:sentence_end].strip(), sentence_start=sentence_start,
-    )
-
-
 def mentions_of(doc: Doc, doc_text: str | None = None) -> list[Mention]:
     """The doc's mentions; pass doc.text when you already have it (it is rebuilt per access)."""
     text = doc.text if doc_text is None else doc_text
     view = token_view(doc)
-    return [_mention(span, text, view) for span in doc._.frame_mentions]
+    user_data = doc.user_data
+    mentions = []
+    for span in doc._.frame_mentions:
+        start, end = int(view.char_start[span.start]), int(view.char_end[span.end - 1])
+        sentence_start, sentence_end = view.sentence_chars[view.sentence_of(span.start)]
+        record = user_data.get(record_key(start, end), DEFAULTS)
+        mentions.append(Mention(
+            frame=record[FRAME], subcategory=record[SUBCATEGORY], polarity=record[POLARITY],
+            cue=record[CUE], cue_kind=record[CUE_KIND], explicit=bool(record[EXPLICIT]),
+            text=text[start:end], start=start, end=end,
+            sentence=text[sentence_start:sentence_end].strip(), sentence_start=sentence_start,
+        ))
+    return mentions
 
 
 def dominant_polarities(mentions: list[Mention]) -> dict[str, str]:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, Callable, Generic, Hashable, Iterable, NamedTuple, Sequence, TypeVar
 
 import numpy
+
+from nlp.idmap import IdMap
 
 if TYPE_CHECKING:
     from nlp.tokens import TokenView
@@ -84,23 +87,33 @@ class StringNumbers:
     generation) when MEMO_LIMIT strings are numbered, so a long run's vocabulary does not pile up."""
 
     def __init__(self) -> None:
-        self._numbers: dict[int, int] = {}
+        self._numbers = IdMap("int64")
         self.generation = 0
         # The flow's threads share one pipeline: numbering, and reading answers by number,
         # must not interleave with another thread's numbering or new generation.
         self.lock = threading.RLock()
 
-    def of(self, string_ids: list[int]) -> numpy.ndarray:
+    def of(self, string_ids: numpy.ndarray) -> numpy.ndarray:
+        """The number of each of the (distinct) string ids."""
         with self.lock:
             if len(self._numbers) + len(string_ids) > MEMO_LIMIT:
-                self._numbers = {}
+                self._numbers.clear()
                 self.generation += 1
-            numbers = self._numbers
-            return numpy.fromiter(
-                (numbers.setdefault(i, len(numbers)) for i in string_ids), dtype="int64", count=len(string_ids))
+            first = len(self._numbers)
+            return self._numbers.get(string_ids, lambda new: range(first, first + len(new)))
 
 
 STRING_NUMBERS = StringNumbers()
+
+
+# Answer bits of PatternSet.start_positions.
+_STARTS_ALONE, _STARTS_DIRECT, _SECOND = 1, 2, 4
+
+
+def _alternation(words: Iterable[re.Pattern[str]]) -> re.Pattern[str]:
+    """One regex that fully matches what any of the words matches (none: matches nothing)."""
+    alternatives = "|".join(f"(?:{w.pattern})" for w in words) or "(?!)"
+    return re.compile(f"^(?:{alternatives})$", re.IGNORECASE)
 
 
 class Match(NamedTuple, Generic[Label]):
@@ -133,88 +146,110 @@ class PatternSet(Generic[Label]):
     def __init__(self, patterns: Iterable[TokenPattern[Label]]) -> None:
         self.patterns = list(patterns)
         self._first = Memo()  # key -> the patterns whose first word it is
-        # Each later word of each pattern, and per word which keys it matches.
-        self._later: list[list[int]] = []  # per pattern: slot of each word after the first
-        self._later_words: list[re.Pattern[str]] = []
-        for pattern in self.patterns:
-            self._later.append(list(range(len(self._later_words), len(self._later_words) + len(pattern.words) - 1)))
-            self._later_words.extend(pattern.words[1:])
-        self._later_memo = [Memo() for _ in self._later_words]
-        # One alternation answers "could any pattern start here?" for most tokens at once.
-        alternatives = "|".join(f"(?:{p.words[0].pattern})" for p in self.patterns) or "(?!)"
-        self._any_first = re.compile(f"^(?:{alternatives})$", re.IGNORECASE)
-        # "Can a pattern start with this string?" by STRING_NUMBERS number: 1 yes, 0 no, -1 not known yet.
+        # Per pattern, each word after the first: its regex, which keys it matches (a memo),
+        # and how many tokens it may be looked for in (1, or 1 + MAX_GAP after a gap).
+        self._later: list[tuple[tuple[re.Pattern[str], Memo, int], ...]] = [
+            tuple((word, Memo(), MAX_GAP + 1 if gap else 1) for word, gap in zip(p.words[1:], p.gaps[1:]))
+            for p in self.patterns
+        ]
+        # "Could a pattern start here?" is answered for a whole doc with numpy from three
+        # answers per distinct string (alternations of the words concerned): it is the first
+        # word of a one-word pattern or of one with a gap after its first word; it is the first
+        # word of a pattern whose second word must follow directly; it is such a second word.
+        # Most candidates are function words ("het", "van", "de") that open multi-word
+        # patterns, so testing the next token's string removes most of them.
+        direct = [p for p in self.patterns if len(p.words) > 1 and not p.gaps[1]]
+        alone = [p for p in self.patterns if len(p.words) == 1 or p.gaps[1]]
+        self._word_tests = (
+            (_STARTS_ALONE, _alternation(p.words[0] for p in alone)),
+            (_STARTS_DIRECT, _alternation(p.words[0] for p in direct)),
+            (_SECOND, _alternation(p.words[1] for p in direct)),
+        )
+        self._any_first = _alternation(p.words[0] for p in self.patterns)
+        # Those answers (bits) by STRING_NUMBERS number; -1: not known yet.
         self._generation = -1
-        self._can_start = numpy.full(0, -1, dtype="int8")
+        self._answers = numpy.full(0, -1, dtype="int8")
 
     def _starting_at(self, key: Hashable, text: Callable[[Any], str]) -> tuple[int, ...]:
         found = self._first.get(key)
         if found is None:
             form = text(key)
+            found = ()
             if self._any_first.match(form):
                 found = tuple(i for i, p in enumerate(self.patterns) if p.words[0].fullmatch(form))
-            else:
-                found = ()
             self._first[key] = found
         return found
 
-    def _later_matches(self, slot: int, tokens: Tokens, j: int) -> bool:
-        memo = self._later_memo[slot]
-        for key in (tokens.lower[j], tokens.lemma[j]):
-            found = memo.get(key)
-            if found is None:
-                found = memo[key] = self._later_words[slot].fullmatch(tokens.text(key)) is not None
-            if found:
-                return True
-        return False
-
     def start_positions(self, view: "TokenView") -> numpy.ndarray:
-        """The view's positions where some pattern may start (by form or lemma), in order.
-
-        Each distinct string is tested once and the answer kept in an array by its number
-        (StringNumbers), so for the strings seen before the whole doc is answered by numpy."""
+        """The view's positions where some pattern may start, in order: a superset of the
+        match starts (a pattern's first word by form or lemma, and its second word next)."""
         with STRING_NUMBERS.lock:
-            return view.positions_where(self._can_start_by_number(view))
+            answers = self._answers_by_number(view)
+        bits = answers[view.lower_in_unique] | answers[view.lemma_in_unique]
+        second_next = numpy.append((bits[1:] & _SECOND) != 0, False)
+        return numpy.flatnonzero(((bits & _STARTS_ALONE) != 0) | (((bits & _STARTS_DIRECT) != 0) & second_next))
 
-    def _can_start_by_number(self, view: "TokenView") -> numpy.ndarray:
+    def _answers_by_number(self, view: "TokenView") -> numpy.ndarray:
+        """The answer bits of each of the view's unique strings; each string is tested once."""
         numbers = view.unique_numbers()
         if self._generation != STRING_NUMBERS.generation:
             self._generation = STRING_NUMBERS.generation
-            self._can_start = numpy.full(0, -1, dtype="int8")
-        if len(numbers) and numbers.max() >= len(self._can_start):
-            size = max(int(numbers.max()) + 1, 2 * len(self._can_start))
-            self._can_start = numpy.concatenate((self._can_start, numpy.full(size - len(self._can_start), -1, dtype="int8")))
-        new = numpy.flatnonzero(self._can_start[numbers] < 0)
+            self._answers = numpy.full(0, -1, dtype="int8")
+        if len(numbers) and numbers.max() >= len(self._answers):
+            size = max(int(numbers.max()) + 1, 2 * len(self._answers))
+            self._answers = numpy.concatenate((self._answers, numpy.full(size - len(self._answers), -1, dtype="int8")))
+        new = numpy.flatnonzero(self._answers[numbers] < 0)
         if len(new):
-            ids = view.unique_ids[new].tolist()
-            self._can_start[numbers[new]] = numpy.fromiter(
-                (bool(self._starting_at(i, view.text)) for i in ids), dtype="int8", count=len(ids))
-        return self._can_start[numbers] == 1
+            texts = [view.text(i) for i in view.unique_ids[new].tolist()]
+            self._answers[numbers[new]] = numpy.fromiter(
+                (sum(bit for bit, test in self._word_tests if test.match(text)) for text in texts),
+                dtype="int8", count=len(texts))
+        return self._answers[numbers]
 
-    def find_matches(self, tokens: Tokens, starts: Iterable[int] | None = None) -> list[Match[Label]]:
+    def matches_in(self, view: "TokenView", sentences: numpy.ndarray | None = None) -> list[Match[Label]]:
+        """The set's matches in a doc's view, each within one sentence (in view positions);
+        `sentences`: only those in these sentence numbers."""
+        starts = self.start_positions(view)
+        numbers = view.sentence_numbers(starts)
+        if sentences is not None:
+            inside = numpy.isin(numbers, sentences)
+            starts, numbers = starts[inside], numbers[inside]
+        return self.find_matches(view.tokens(), starts.tolist(), view.sentence_ends(numbers).tolist())
+
+    def find_matches(
+        self, tokens: Tokens, starts: Iterable[int] | None = None, ends: Iterable[int] | None = None,
+    ) -> list[Match[Label]]:
         """All matches in a token sequence; `starts`, when given, are the only indices where a
-        match may begin (see start_positions)."""
+        match may begin (see start_positions), and `ends` the index each of those matches must
+        end by (exclusive: the end of its sentence)."""
         matches: list[Match[Label]] = []
-        n = len(tokens.lower)
-        for i in range(n) if starts is None else starts:
-            lower, lemma = tokens.lower[i], tokens.lemma[i]
-            candidates = self._starting_at(lower, tokens.text)  # sorted; empty for most tokens
-            if lemma != lower and (by_lemma := self._starting_at(lemma, tokens.text)):
+        lower_keys, lemma_keys, text = tokens.lower, tokens.lemma, tokens.text
+        n = len(lower_keys)
+        for i, bound in zip(range(n) if starts is None else starts, repeat(n) if ends is None else ends):
+            lower, lemma = lower_keys[i], lemma_keys[i]
+            candidates = self._starting_at(lower, text)  # sorted; empty for most tokens
+            if lemma != lower and (by_lemma := self._starting_at(lemma, text)):
                 candidates = tuple(sorted(set(candidates).union(by_lemma)))
             for index in candidates:
-                pattern = self.patterns[index]
                 positions = [i]
-                for slot, gap in zip(self._later[index], pattern.gaps[1:]):
+                for word, memo, window in self._later[index]:
                     position = positions[-1] + 1
-                    limit = min(n, position + (MAX_GAP + 1 if gap else 1))
-                    for j in range(position, limit):
-                        if self._later_matches(slot, tokens, j):
+                    for j in range(position, min(bound, position + window)):
+                        key = lower_keys[j]  # the form, then the lemma (each test remembered)
+                        hit = memo.get(key)
+                        if hit is None:
+                            hit = memo[key] = word.fullmatch(text(key)) is not None
+                        if not hit and (key := lemma_keys[j]) != lower_keys[j]:
+                            hit = memo.get(key)
+                            if hit is None:
+                                hit = memo[key] = word.fullmatch(text(key)) is not None
+                        if hit:
                             positions.append(j)
                             break
                     else:
                         break
                 else:
-                    matches.append(Match(i, positions[-1] + 1, pattern, index, tuple(positions)))
+                    matches.append(Match(i, positions[-1] + 1, self.patterns[index], index, tuple(positions)))
         return matches
 
 

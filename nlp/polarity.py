@@ -32,16 +32,18 @@ from pathlib import Path
 import numpy
 from spacy.language import Language
 from spacy.strings import get_string_id
-from spacy.tokens import Doc, Span
-from spacy.tokens.underscore import Underscore
+from spacy.tokens import Doc
 
 from nlp.cues import (
     ATTRIBUTION, ENDORSEMENT, NEGATION, REJECT_AFTER, REJECT_BEFORE, REPLACEMENT,
     TRANSITION_FROM, TRANSITION_TO, CueRules, load_cues,
 )
-from nlp.extensions import SPAN_KEY, register_extensions
+from nlp.extensions import (
+    CUE, CUE_KIND, EXPLICIT, FRAME, POLARITY, SPAN_KEY, SUBCATEGORY, Record, new_record, record_key,
+    register_extensions,
+)
 from nlp.lexicon import CUES_PATH, lexicon_at
-from nlp.patterns import Match, longest_non_overlapping
+from nlp.patterns import Label, Match, longest_non_overlapping
 from nlp.tokens import TokenView, token_view
 
 QUOTES = ('"', "“", "”", "„", "'", "‘", "’", "«", "»")
@@ -63,30 +65,28 @@ UNMARKED = Verdict("endorse", None, None)
 
 
 class SentenceContext:
-    """Cues, clauses and quotations of one sentence, in sentence-token positions."""
+    """Cues, clauses and quotations of one sentence; positions are the view's."""
 
     def __init__(
-        self, view: TokenView, number: int, rules: CueRules,
-        cue_starts: list[int], scope_starts: list[int], quote_marks: list[int],
+        self, view: TokenView, number: int, rules: CueRules, cues: list[Match[frozenset[str]]],
+        scope_ends: list[Match[str]], quote_marks: list[int],
     ) -> None:
-        lo, hi = view.sentence_lo[number], view.sentence_hi[number]
-        self.view, self.lo = view, lo
-        tokens = view.tokens(lo, hi)
-        self.cues: list[Match[frozenset[str]]] = longest_non_overlapping(rules.cues.find_matches(tokens, cue_starts))
-        scope_ends = rules.scope_end.find_matches(tokens, scope_starts)
-        self._scope_ends = sorted(m.start for m in scope_ends)
+        self.view = view
+        self.lo, hi = view.sentence_lo[number], view.sentence_hi[number]
+        self.cues = cues
+        self._scope_ends = [m.start for m in scope_ends]
         self.scope_end_words = {m.start: self.word(m.start) for m in scope_ends}
-        self.question = hi > lo and self.word(hi - lo - 1) == "?"
+        self.question = hi > self.lo and self.word(hi - 1) == "?"
         pairs = zip(quote_marks[0::2], quote_marks[1::2])
         self.quotes = [(a, b) for a, b in pairs if b - a - 1 >= rules.min_quote_tokens]
 
     def clause(self, k: int) -> int:
-        """The clause of sentence token k: how many scope ends come at or before it."""
+        """The clause of position k: how many scope ends come at or before it in its sentence."""
         return bisect.bisect_right(self._scope_ends, k)
 
     def word(self, k: int) -> str:
-        """The lower-case form of sentence token k."""
-        return self.view.text(int(self.view.lower[self.lo + k]))
+        """The lower-case form of position k."""
+        return self.view.text(self.view.tokens().lower[k])
 
     def of_kind(self, kind: str) -> list[Match[frozenset[str]]]:
         return [m for m in self.cues if kind in m.pattern.label]
@@ -96,7 +96,7 @@ class SentenceContext:
 
 
 def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdict:
-    """The polarity of a mention spanning sentence positions [start, end)."""
+    """The polarity of a mention spanning view positions [start, end)."""
     clause = ctx.clause(start)
     for match in ctx.of_kind(ATTRIBUTION):
         return Verdict("neutral", ctx.text(match), ATTRIBUTION)
@@ -167,7 +167,7 @@ def _contrast(start: int, ctx: SentenceContext, rules: CueRules) -> Verdict | No
         if word not in rules.contrast_markers or ctx.clause(position) != clause or position > start:
             continue
         negated = any(
-            ctx.word(k) in rules.contrast_negators for k in range(max(0, position - 8), position)
+            ctx.word(k) in rules.contrast_negators for k in range(max(ctx.lo, position - 8), position)
         )
         if negated:
             return Verdict("endorse", f"niet … {word}", "contrast")
@@ -187,48 +187,65 @@ class PolarityTagger:
 
     def __call__(self, doc: Doc) -> Doc:
         mentions = list(doc.spans[SPAN_KEY]) if SPAN_KEY in doc.spans else []
+        if not mentions:
+            return doc
         view = token_view(doc)
-        if mentions:
-            cue_starts = view.by_sentence(self.rules.cues.start_positions(view))
-            scope_starts = view.by_sentence(self.rules.scope_end.start_positions(view))
-            is_quote = numpy.isin(view.unique_ids, _quote_ids())
-            quote_marks = view.by_sentence(view.positions_where(is_quote, by_lemma=False))
-        contexts: dict[int, SentenceContext] = {}
-        for span in mentions:
-            number = view.sentence_of(span.start)
-            ctx = contexts.get(number)
-            if ctx is None:
-                ctx = contexts[number] = SentenceContext(
-                    view, number, self.rules,
-                    cue_starts.get(number, []), scope_starts.get(number, []), quote_marks.get(number, []))
-            start, end = view.position(span.start) - ctx.lo, view.position(span.end - 1) + 1 - ctx.lo
-            verdict = decide(start, end, ctx, self.rules)
+        first = numpy.array([span.start for span in mentions])
+        last = numpy.array([span.end - 1 for span in mentions])
+        starts, ends = view.before[first], view.before[last] + 1  # view positions
+        numbers = view.sentence_numbers(starts)
+        contexts = self._contexts(view, numpy.unique(numbers))
+        user_data = doc.user_data
+        keys = [record_key(a, b) for a, b in zip(view.char_start[first].tolist(), view.char_end[last].tolist())]
+        # A span another component put in the group has no record yet: it gets one.
+        of_spans = [user_data.get(key) or user_data.setdefault(key, new_record(span.label_))
+                    for key, span in zip(keys, mentions)]
+        for record, start, end, number in zip(of_spans, starts.tolist(), ends.tolist(), numbers.tolist()):
+            verdict = decide(start, end, contexts[number], self.rules)
             polarity = verdict.polarity
-            values = span._  # each `span._` builds a new accessor object
-            if f"{values.frame}.{values.subcategory}" in self.inverted:
+            if f"{record[FRAME]}.{record[SUBCATEGORY]}" in self.inverted:
                 polarity = {"endorse": "reject", "reject": "endorse"}.get(polarity, polarity)
-            values.polarity = polarity
-            values.cue = verdict.cue
-            values.cue_kind = verdict.kind
-            values.explicit = verdict.explicit
-        _propagate_rejection(mentions)
+            record[POLARITY], record[CUE], record[CUE_KIND], record[EXPLICIT] = (
+                polarity, verdict.cue, verdict.kind, verdict.explicit)
+        _propagate_rejection(of_spans)
         return doc
 
+    def _contexts(self, view: TokenView, sentences: numpy.ndarray) -> dict[int, SentenceContext]:
+        """The SentenceContext of each of the given sentences (numbers, sorted)."""
+        cues = _by_sentence(view, longest_non_overlapping(self.rules.cues.matches_in(view, sentences)))
+        scope_ends = _by_sentence(view, self.rules.scope_end.matches_in(view, sentences))
+        quote_marks: dict[int, list[int]] = {}
+        is_quote = numpy.isin(view.unique_ids, _quote_ids())
+        marks = view.positions_where(is_quote, by_lemma=False)
+        for number, position in zip(view.sentence_numbers(marks).tolist(), marks.tolist()):
+            quote_marks.setdefault(number, []).append(position)
+        return {
+            number: SentenceContext(
+                view, number, self.rules, cues.get(number, []), scope_ends.get(number, []), quote_marks.get(number, []))
+            for number in sentences.tolist()
+        }
 
-def _propagate_rejection(mentions: list[Span]) -> None:
-    by_frame: dict[str, list[Underscore]] = {}
-    for span in mentions:
-        values = span._
-        by_frame.setdefault(values.frame, []).append(values)
-    for frame_values in by_frame.values():
-        explicit = Counter(v.polarity for v in frame_values if v.explicit)
+
+def _by_sentence(view: TokenView, matches: list[Match[Label]]) -> dict[int, list[Match[Label]]]:
+    """{sentence number: its matches}, in the order given."""
+    grouped: dict[int, list[Match[Label]]] = {}
+    numbers = view.sentence_numbers(numpy.array([m.start for m in matches], dtype="int64"))
+    for number, match in zip(numbers.tolist(), matches):
+        grouped.setdefault(number, []).append(match)
+    return grouped
+
+
+def _propagate_rejection(records: list[Record]) -> None:
+    by_frame: dict[str, list[Record]] = {}
+    for record in records:
+        by_frame.setdefault(record[FRAME], []).append(record)
+    for frame_records in by_frame.values():
+        explicit = Counter(r[POLARITY] for r in frame_records if r[EXPLICIT])
         if explicit["reject"] < PROPAGATION_MIN_REJECTS or explicit["reject"] < 2 * explicit["endorse"]:
             continue
-        for values in frame_values:
-            if not values.explicit:
-                values.polarity = "reject"
-                values.cue_kind = "document"
-                values.cue = "(elders in de tekst afgewezen)"
+        for record in frame_records:
+            if not record[EXPLICIT]:
+                record[POLARITY], record[CUE_KIND], record[CUE] = "reject", "document", "(elders in de tekst afgewezen)"
 
 
 @Language.factory(

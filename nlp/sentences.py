@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy
 import yaml
-from spacy.attrs import IS_SPACE, ORTH, SENT_START
+from spacy.attrs import ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from nlp.idmap import IdMap
 from nlp.lexicon import DATA_DIR
+from nlp.patterns import MEMO_LIMIT
 
 CLOSERS = {'"', "'", "”", "’", ")", "]", "»", "“", "‘"}
 ENDERS = {".", "!", "?", "…", "...", "?!", "!?"}
@@ -42,93 +44,120 @@ def load_rules(path: Path = DATA_DIR / "sentences.yml") -> SentenceRules:
     )
 
 
-def _starts_new(text: str) -> bool:
-    return text[:1].isupper() or text[:1].isdigit() or text[:1] in CLOSERS or not text[:1].isalnum()
+# Per-string properties the rules read, as bits (one int per distinct token text).
+SPACE, NEWLINE, BLANK_LINE, ENDER, CLOSER, CLOSES_LINE, UPPER, STARTS_NEW = (1 << b for b in range(8))
+MARKER, DIGITS, ABBREVIATION, LETTER, DOT_OR_PAREN, PAREN = (1 << b for b in range(8, 14))
 
 
-def _is_list_item_start(words: list[str], i: int, rules: SentenceRules) -> bool:
-    """Token i opens a list item: a marker, "1." / "1)" / "a)" at the start of a line."""
-    text = words[i]
-    if text in rules.list_markers:
-        return True
-    if i + 1 < len(words) and words[i + 1] in {".", ")"}:
-        return text.isdigit() or (len(text) == 1 and text.isalpha() and words[i + 1] == ")")
-    return False
+def _properties(text: str, rules: SentenceRules) -> int:
+    first, is_space = text[:1], text.isspace()  # spaCy's IS_SPACE
+    bits = {
+        SPACE: is_space,
+        NEWLINE: is_space and "\n" in text,
+        BLANK_LINE: is_space and text.count("\n") >= 2,
+        ENDER: text in ENDERS,
+        CLOSER: text in CLOSERS,
+        CLOSES_LINE: text in ENDERS or text in CLOSERS or text.endswith(":"),
+        UPPER: first.isupper(),
+        STARTS_NEW: first.isupper() or first.isdigit() or first in CLOSERS or not first.isalnum(),
+        MARKER: text in rules.list_markers,
+        DIGITS: text.isdigit(),
+        ABBREVIATION: text.lower() in rules.final_abbreviations,
+        LETTER: len(text) == 1 and text.isalpha(),
+        DOT_OR_PAREN: text in {".", ")"},
+        PAREN: text == ")",
+    }
+    return sum(bit for bit, value in bits.items() if value)
 
 
-def _token_texts(doc: Doc) -> tuple[list[str], list[bool]]:
-    """Each token's text and whether it is whitespace, read from the doc's arrays: iterating
-    the doc would build a Token object per token, which cost more than the rules."""
-    strings = doc.vocab.strings
-    rows = doc.to_array([ORTH, IS_SPACE]).tolist()
-    memo: dict[int, str] = {}
-    words = [memo.get(orth) or memo.setdefault(orth, strings[orth]) for orth, _ in rows]
-    return words, [bool(space) for _, space in rows]
+class SentenceSplitter:
+    """The rules above, applied to a whole doc at once with numpy.
 
+    Each distinct token text is classified once (remembered by ORTH id); the sentence
+    starts are then computed from those bits over the doc's arrays. A per-token Python loop
+    (or a Token object per token) cost more than the tokenizer."""
 
-def set_sentence_starts(doc: Doc, rules: SentenceRules) -> Doc:
-    if not len(doc):
+    def __init__(self, rules: SentenceRules) -> None:
+        self.rules = rules
+        self._properties = IdMap("int64")  # ORTH id -> bits
+
+    def __call__(self, doc: Doc) -> Doc:
+        if len(doc):
+            starts = self.sentence_starts(self._token_properties(doc))
+            values = numpy.where(starts, 1, -1).astype("int64")
+            # Written in one call: spaCy's Token.is_sent_start setter scans the whole doc
+            # on every call, which made long documents quadratic.
+            doc.from_array([SENT_START], values.astype("uint64").reshape(-1, 1))
         return doc
-    words, spaces = _token_texts(doc)
-    # Decided here and written in one call at the end: spaCy's Token.is_sent_start setter
-    # scans the whole doc on every call, which made long documents quadratic.
-    starts = [False] * len(doc)
-    starts[0] = True
-    line_start = True  # the current token is the first non-space token of a line
-    line_words = 0
-    previous: int | None = None  # index of the last non-space token
-    pending_break = False  # a sentence ender was seen; the next real token may start a new one
-    for i, text in enumerate(words):
-        if spaces[i]:
-            newlines = text.count("\n")
-            if newlines and previous is not None:
-                nxt = _next_non_space(spaces, i)
-                if nxt is not None:
-                    before = words[previous]
-                    closed = before in ENDERS or before in CLOSERS or before.endswith(":")
-                    heading = line_words <= rules.heading_max_words and words[nxt][:1].isupper()
-                    if newlines >= 2 or closed or heading or _is_list_item_start(words, nxt, rules):
-                        starts[nxt] = True
-                        pending_break = False
-                line_start, line_words = True, 0
-            continue
-        if pending_break and text not in CLOSERS:
-            if _starts_new(text):
-                starts[i] = True
-            pending_break = False
-        if text in ENDERS:
-            # "1." opening a list item is not the end of a sentence.
-            list_number = previous is not None and words[previous].isdigit() and _at_line_start(words, spaces, previous)
-            if not list_number:
-                pending_break = True
-        elif text.lower() in rules.final_abbreviations:
-            pending_break = True
-        if line_start and _is_list_item_start(words, i, rules) and i > 0:
-            starts[i] = True
-        line_start = False
-        line_words += 1
-        previous = i
-    values = numpy.array([1 if start else -1 for start in starts], dtype="int64")
-    doc.from_array([SENT_START], values.astype("uint64").reshape(-1, 1))
-    return doc
 
+    def _token_properties(self, doc: Doc) -> numpy.ndarray:
+        orths, inverse = numpy.unique(doc.to_array(ORTH), return_inverse=True)
+        if len(self._properties) > MEMO_LIMIT:
+            self._properties.clear()
+        strings = doc.vocab.strings
+        bits = self._properties.get(orths, lambda new: [_properties(strings[orth], self.rules) for orth in new])
+        return bits[inverse.reshape(-1)]
 
-def _next_non_space(spaces: list[bool], i: int) -> int | None:
-    for j in range(i + 1, len(spaces)):
-        if not spaces[j]:
-            return j
-    return None
+    def sentence_starts(self, bits: numpy.ndarray) -> numpy.ndarray:
+        """Which tokens start a sentence, from each token's property bits."""
+        n = len(bits)
+        has = lambda bit: (bits & bit) != 0  # noqa: E731
+        space, newline = has(SPACE), has(SPACE) & has(NEWLINE)
+        words = numpy.flatnonzero(~space)  # the non-space tokens, in order
+        starts = numpy.zeros(n, dtype=bool)
+        starts[0] = True
+        if not len(words):
+            return starts
+        # A token opens a list item: a marker, or "1." / "1)" / "a)".
+        following = numpy.append(bits[1:], 0)
+        list_item = has(MARKER) | (
+            ((following & DOT_OR_PAREN) != 0) & (has(DIGITS) | (has(LETTER) & ((following & PAREN) != 0))))
+        # Newlines seen up to and including each token; words seen before each token.
+        newlines_upto = numpy.cumsum(newline)
+        words_before = numpy.concatenate(([0], numpy.cumsum(~space)))[:-1]
 
+        # Line breaks: a newline token between two words starts a sentence at the next word
+        # after a blank line, after a line closed by punctuation, after a short heading-like
+        # line before a capital, or before a list item.
+        breaks = numpy.flatnonzero(newline)
+        word_after = numpy.searchsorted(words, breaks)  # index into words of the next word
+        inside = (words_before[breaks] > 0) & (word_after < len(words))
+        breaks, word_after = breaks[inside], word_after[inside]
+        before, after = words[word_after - 1], words[word_after]
+        previous_break = numpy.concatenate(([0], breaks[:-1]))
+        line_words = words_before[breaks] - numpy.where(
+            numpy.arange(len(breaks)) > 0, words_before[previous_break], 0)
+        fires = (
+            has(BLANK_LINE)[breaks] | has(CLOSES_LINE)[before] | list_item[after]
+            | ((line_words <= self.rules.heading_max_words) & has(UPPER)[after])
+        )
+        fired = numpy.zeros(n, dtype=bool)
+        fired[after[fires]] = True
+        starts |= fired
 
-def _at_line_start(words: list[str], spaces: list[bool], i: int) -> bool:
-    return i == 0 or (spaces[i - 1] and "\n" in words[i - 1])
+        # A list item at the start of a line (after a newline, or the doc's first word).
+        line_start = numpy.ones(len(words), dtype=bool)
+        line_start[1:] = newlines_upto[words[1:]] > newlines_upto[words[:-1]]
+        starts[words[line_start & list_item[words] & (words > 0)]] = True
+
+        # After . ! ? (not "1." opening a line) or a final abbreviation, the next word that is
+        # not a closing quote or bracket starts a sentence if it looks like a start, unless a
+        # line break between them already started one (on a closer).
+        previous_word = numpy.concatenate(([-1], words[:-1]))
+        at_line_start = (previous_word == 0) | (
+            (previous_word > 0) & newline[numpy.maximum(previous_word - 1, 0)])
+        list_number = (previous_word >= 0) & has(DIGITS)[numpy.maximum(previous_word, 0)] & at_line_start
+        ender = has(ENDER)[words]
+        sets_pending = (ender & ~list_number) | (~ender & has(ABBREVIATION)[words])
+        open_words = numpy.flatnonzero(~has(CLOSER)[words])  # indexes into words
+        takers = words[open_words[1:]]
+        givers = words[open_words[:-1]]
+        fired_upto = numpy.cumsum(fired)
+        pending = sets_pending[open_words[:-1]] & (fired_upto[takers] == fired_upto[givers])
+        starts[takers[pending & has(STARTS_NEW)[takers]]] = True
+        return starts
 
 
 @Language.factory("regiescan_sentences", default_config={"rules_path": None})
 def make_sentence_splitter(nlp: Language, name: str, rules_path: str | None):  # type: ignore[no-untyped-def]
-    rules = load_rules(Path(rules_path)) if rules_path else load_rules()
-
-    def split(doc: Doc) -> Doc:
-        return set_sentence_starts(doc, rules)
-
-    return split
+    return SentenceSplitter(load_rules(Path(rules_path)) if rules_path else load_rules())

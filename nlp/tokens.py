@@ -18,13 +18,37 @@ from spacy.attrs import IDX, IS_SPACE, LEMMA, LENGTH, LOWER, SENT_START
 from spacy.strings import StringStore
 from spacy.tokens import Doc
 
-from nlp.patterns import STRING_NUMBERS, Memo, Tokens
+from nlp.idmap import IdMap
+from nlp.patterns import MEMO_LIMIT, STRING_NUMBERS, Tokens
 
 # Kept beside the doc, not in doc.user_data, so Doc.to_bytes keeps working for users.
 _VIEWS: "weakref.WeakKeyDictionary[Doc, TokenView]" = weakref.WeakKeyDictionary()
-# lemma id -> the lemma in lower case, or None when it already is; ids are hashes of the
-# strings, the same in every vocab, but a lower-cased string must be added to each one.
-_LOWERED_LEMMA = Memo()
+
+
+class _LowerLemmas:
+    """lemma id -> the id of the lemma in lower case (the same id when it already is; 0 for
+    none), remembered per StringStore: the lower-cased string is added to the store the doc's
+    strings are read from."""
+
+    def __init__(self) -> None:
+        self._lowered = IdMap("uint64")
+        self._strings: StringStore | None = None
+
+    def __call__(self, ids: numpy.ndarray, strings: StringStore) -> numpy.ndarray:
+        if strings is not self._strings or len(self._lowered) > MEMO_LIMIT:
+            self._lowered.clear()
+            self._strings = strings
+        return self._lowered.get(ids, lambda new: [self._lower(i, strings) for i in new])
+
+    @staticmethod
+    def _lower(lemma_id: int, strings: StringStore) -> int:
+        if not lemma_id:
+            return 0
+        text = strings[lemma_id]
+        return lemma_id if text.lower() == text else strings.add(text.lower())
+
+
+_LOWER_LEMMAS = _LowerLemmas()
 
 
 class TokenView:
@@ -54,7 +78,8 @@ class TokenView:
         self.sentence_doc_start: list[int] = starts.tolist()
         self._sentence_lo = self.before[starts]
         self.sentence_lo: list[int] = self._sentence_lo.tolist()
-        self.sentence_hi: list[int] = self.before[ends].tolist()
+        self._sentence_hi = self.before[ends]
+        self.sentence_hi: list[int] = self._sentence_hi.tolist()
         self.sentence_chars: list[tuple[int, int]] = list(zip(
             self.char_start[starts].tolist(), self.char_end[ends - 1].tolist()))
         # Every distinct form and lemma id, and where each position's two ids are in it:
@@ -64,22 +89,13 @@ class TokenView:
         inverse = inverse.reshape(-1)
         self.lower_in_unique, self.lemma_in_unique = inverse[:len(self.lower)], inverse[len(self.lower):]
         self._numbers, self._numbers_generation = numpy.zeros(0, dtype="int64"), -1
+        self._all_tokens: Tokens | None = None
 
     def _lower_lemmas(self, lemma: numpy.ndarray, lower: numpy.ndarray) -> numpy.ndarray:
         """Lemma ids in lower case; a token without a lemma takes its lower form."""
         ids, inverse = numpy.unique(lemma, return_inverse=True)
-        mapped = numpy.fromiter((self._lower_lemma(i) for i in ids.tolist()), dtype="uint64", count=len(ids))
-        lowered = mapped[inverse.reshape(-1)] if len(ids) else lemma
+        lowered = _LOWER_LEMMAS(ids, self.strings)[inverse.reshape(-1)] if len(ids) else lemma
         return numpy.where(lowered == 0, lower, lowered)
-
-    def _lower_lemma(self, lemma_id: int) -> int:
-        if not lemma_id:
-            return 0
-        if lemma_id not in _LOWERED_LEMMA:
-            text = self.strings[lemma_id]
-            _LOWERED_LEMMA[lemma_id] = text.lower() if text.lower() != text else None
-        lowered = _LOWERED_LEMMA[lemma_id]
-        return lemma_id if lowered is None else self.strings.add(lowered)
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -87,7 +103,7 @@ class TokenView:
     def unique_numbers(self) -> numpy.ndarray:
         """STRING_NUMBERS's number of each unique id (renumbered if a new generation began)."""
         if self._numbers_generation != STRING_NUMBERS.generation:
-            self._numbers = STRING_NUMBERS.of(self.unique_ids.tolist())
+            self._numbers = STRING_NUMBERS.of(self.unique_ids)
             self._numbers_generation = STRING_NUMBERS.generation
         return self._numbers
 
@@ -99,24 +115,25 @@ class TokenView:
     def text(self, string_id: int) -> str:
         return self.strings[string_id]
 
-    def tokens(self, lo: int = 0, hi: int | None = None) -> Tokens:
-        """Positions lo..hi-1 as the matcher reads them (string ids as keys)."""
-        hi = len(self) if hi is None else hi
-        return Tokens(self.lower[lo:hi].tolist(), self.lemma[lo:hi].tolist(), self.text)
+    def tokens(self) -> Tokens:
+        """All positions as the matcher reads them (string ids as keys); built once."""
+        if self._all_tokens is None:
+            self._all_tokens = Tokens(self.lower.tolist(), self.lemma.tolist(), self.text)
+        return self._all_tokens
+
+    def sentence_numbers(self, positions: numpy.ndarray) -> numpy.ndarray:
+        """The sentence number of each position."""
+        return numpy.searchsorted(self._sentence_lo, positions, side="right") - 1
+
+    def sentence_ends(self, numbers: numpy.ndarray) -> numpy.ndarray:
+        """The end (exclusive position) of each numbered sentence."""
+        return self._sentence_hi[numbers]
 
     def sentences(self) -> Iterator[tuple[int, int, int]]:
         """(sentence number, lo, hi) of the sentences holding a non-space token; positions lo..hi-1."""
         for number, (lo, hi) in enumerate(zip(self.sentence_lo, self.sentence_hi)):
             if hi > lo:
                 yield number, lo, hi
-
-    def by_sentence(self, positions: numpy.ndarray) -> dict[int, list[int]]:
-        """{sentence number: its positions among `positions` (sorted), relative to its lo}."""
-        grouped: dict[int, list[int]] = {}
-        numbers = numpy.searchsorted(self._sentence_lo, positions, side="right") - 1
-        for number, position in zip(numbers.tolist(), positions.tolist()):
-            grouped.setdefault(number, []).append(position - self.sentence_lo[number])
-        return grouped
 
     def sentence_of(self, doc_index: int) -> int:
         return bisect.bisect_right(self.sentence_doc_start, doc_index) - 1

@@ -11,6 +11,7 @@ import os
 import re
 import unicodedata
 
+import numpy
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -22,11 +23,14 @@ from flows.sources.text import clean_label, normalise_text, safe_text
 from nlp.analyser import analyse_doc
 from nlp.lexicon import FRAMES
 import nlp.patterns as patterns_module
+from nlp.idmap import IdMap
 from nlp.patterns import STRING_NUMBERS, PatternSet, TokenPattern, Tokens, longest_non_overlapping
 from nlp.cues import load_cues
 from nlp.features import voice_patterns
 from nlp.pipeline import build_pipeline, configured_lexicon
+from nlp.sentences import SentenceSplitter, load_rules
 from nlp.tokens import token_view
+from sentence_oracle import reference_sentence_starts
 
 # REGIESCAN_PROPERTY_EXAMPLES=5000 pytest tests/test_properties.py searches harder, on demand.
 SETTINGS = settings(max_examples=int(os.environ.get("REGIESCAN_PROPERTY_EXAMPLES", "200")), deadline=None,
@@ -162,10 +166,12 @@ def test_the_shared_token_view_equals_reading_each_token(nlp, text):
     for number, sent in enumerate(sentences):
         expected = [(t.i, (t.lower_, t.lemma_.lower() or t.lower_)) for t in sent if not t.is_space]
         lo, hi = view.sentence_lo[number], view.sentence_hi[number]
-        tokens = view.tokens(lo, hi)
-        got = [(int(view.indices[lo + k]), (tokens.text(tokens.lower[k]), tokens.text(tokens.lemma[k])))
-               for k in range(hi - lo)]
+        tokens = view.tokens()
+        got = [(int(view.indices[k]), (tokens.text(tokens.lower[k]), tokens.text(tokens.lemma[k])))
+               for k in range(lo, hi)]
         assert got == expected
+        assert view.sentence_numbers(numpy.arange(lo, hi)).tolist() == [number] * (hi - lo)
+        assert view.sentence_ends(numpy.array([number])).tolist() == [hi]
         assert view.sentence_chars[number] == (sent.start_char, sent.end_char)
         assert [n for n, _, _ in view.sentences()].count(number) == (1 if expected else 0)
     for span in doc.spans.get("regiescan_frames", []):
@@ -264,3 +270,61 @@ def test_pattern_matching_never_crashes_and_matches_stay_in_range(patterns, form
     chosen = longest_non_overlapping(matches)
     claimed = [p for m in chosen for p in m.positions]
     assert len(claimed) == len(set(claimed))
+
+
+SPLITTER_PIECES = ["Dit", "is", "een", "zin", ".", "?", "!", "...", "?!", "\n", "\n\n", " \n ", "\t", "1", "1.",
+                   "2)", "a)", ")", '"', "”", "'", "»", "(", "-", "•", "o", "enz.", "etc.", "nr.", "Kop", "KOP",
+                   "b", "3", "Het", ":", "x", "ook"]
+SPLITTER_TEXT = st.lists(st.tuples(st.sampled_from(SPLITTER_PIECES), st.sampled_from(["", " ", "\n", "  "])),
+                         max_size=40).map(lambda parts: "".join(a + b for a, b in parts))
+
+
+@SETTINGS
+@given(st.one_of(SPLITTER_TEXT, TEXT_FOR_NLP))
+@example("Zie art. 5.\n1. Eerste punt\n2) tweede\n\nKOP\nTekst enz. Daarna \"Ja.\" ) nee")
+def test_the_sentence_splitter_follows_its_rules_token_by_token(nlp, text):
+    """The splitter decides a whole doc at once with numpy; the rules written token by token
+    (tests/sentence_oracle.py) give the same sentence starts."""
+    doc = SentenceSplitter(load_rules())(nlp.make_doc(text))
+    expected = reference_sentence_starts([t.text for t in doc], load_rules())
+    assert [bool(t.is_sent_start) for t in doc] == expected
+
+
+@SETTINGS
+@given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), unique=True, max_size=50),
+       st.lists(st.integers(min_value=0, max_value=2**64 - 1), unique=True, max_size=50))
+def test_an_id_map_answers_as_a_dict_does(first, second):
+    """IdMap keeps 64-bit ids sorted in numpy arrays; it gives what a dict would, over two
+    rounds of new ids, and asks for each id's value only once."""
+    ids_map, reference, asked = IdMap("uint64"), {}, []
+
+    def compute(new: list[int]) -> list[int]:
+        asked.extend(new)
+        return [(i * 7 + 3) % 2**64 for i in new]
+
+    for ids in (first, second):
+        got = ids_map.get(numpy.array(ids, dtype="uint64"), compute)
+        for i in ids:
+            reference.setdefault(i, (i * 7 + 3) % 2**64)
+        assert got.tolist() == [reference[i] for i in ids]
+    assert sorted(asked) == sorted(reference) and len(ids_map) == len(reference)
+    values, known = ids_map.lookup(numpy.array(first + [12345], dtype="uint64"))
+    assert known.tolist() == [True] * len(first) + [12345 in reference]
+
+
+@SETTINGS
+@given(TEXT_FOR_NLP)
+@example("Wij voeren niet langer de regie. Maar werken samen als een van de spelers ?")
+def test_matching_a_whole_doc_with_sentence_ends_equals_matching_sentence_by_sentence(nlp, text):
+    """The components match a doc at once, each match bounded by its sentence's end; that
+    finds what matching each sentence's own tokens finds."""
+    view = token_view(nlp(text))
+    lexicon, cues = configured_lexicon(), load_cues()
+    for patterns in (lexicon.patterns, lexicon.exclusions, voice_patterns(), cues.cues, cues.scope_end):
+        whole = [(m.start, m.end, m.rank, m.positions) for m in patterns.matches_in(view)]
+        by_sentence = []
+        for _, lo, hi in view.sentences():
+            tokens = Tokens(view.lower[lo:hi].tolist(), view.lemma[lo:hi].tolist(), view.text)
+            by_sentence += [(m.start + lo, m.end + lo, m.rank, tuple(p + lo for p in m.positions))
+                            for m in patterns.find_matches(tokens)]
+        assert whole == by_sentence

@@ -89,3 +89,24 @@ def test_doc_frame_counts_extension(nlp):
     assert counts["netwerk"]["endorse"] == 2
     mention = doc._.frame_mentions[0]
     assert mention._.cue == "afscheid van" and mention._.sentence.text.startswith("Wij nemen")
+
+
+def test_mention_extensions_can_be_set_and_survive_doc_serialisation(nlp):
+    """The Span extensions read and write the mention records in doc.user_data, so they can
+    be set like any extension and travel with Doc.to_bytes."""
+    from spacy.tokens import Doc
+
+    doc = nlp("Wij nemen afscheid van de regiegemeente en kiezen voor gelijkwaardige partners.")
+    first = doc._.frame_mentions[0]
+    assert (first._.frame, first._.subcategory, first._.polarity, first._.explicit) == (
+        "regie", first._.subcategory, "reject", True)
+    restored = Doc(nlp.vocab).from_bytes(doc.to_bytes())
+    assert [(m.text, m._.frame, m._.polarity, m._.cue) for m in restored._.frame_mentions] == [
+        (m.text, m._.frame, m._.polarity, m._.cue) for m in doc._.frame_mentions]
+    again = restored._.frame_mentions[0]
+    again._.polarity = "neutral"
+    assert again._.polarity == "neutral" and again._.frame == "regie"
+    assert restored._.frame_counts["regie"]["neutral"] == 1
+    # A span no component made has the extensions' defaults.
+    other = doc[0:1]
+    assert (other._.frame, other._.polarity, other._.explicit) == (None, None, False)
