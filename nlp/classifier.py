@@ -8,19 +8,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 
+from nlp.tfidf import FittedTfidf
 from nlp.units import Unit
 
 STANCES = ("regie", "netwerk", "zelfstandig", "geen")
@@ -65,8 +68,8 @@ class ModelSettings:
     seed: int = 13
 
 
-def units_frame(units: Sequence[Unit], feature_names: Sequence[str]) -> pd.DataFrame:
-    """The classifier's input: a text column and one column per feature, in a fixed order."""
+def feature_rows(units: Sequence[Unit], feature_names: Sequence[str]) -> np.ndarray:
+    """One row per unit, one column per feature name (0 where the unit lacks it)."""
     rows = np.zeros((len(units), len(feature_names)))
     index = {name: k for k, name in enumerate(feature_names)}
     for i, unit in enumerate(units):
@@ -74,7 +77,12 @@ def units_frame(units: Sequence[Unit], feature_names: Sequence[str]) -> pd.DataF
             k = index.get(name)
             if k is not None:
                 rows[i, k] = value
-    frame = pd.DataFrame(rows, columns=list(feature_names))
+    return rows
+
+
+def units_frame(units: Sequence[Unit], feature_names: Sequence[str]) -> pd.DataFrame:
+    """The classifier's input: a text column and one column per feature, in a fixed order."""
+    frame = pd.DataFrame(feature_rows(units, feature_names), columns=list(feature_names))
     frame.insert(0, "text", [u.text for u in units])
     return frame
 
@@ -116,6 +124,7 @@ class StanceModel:
     pipeline: Pipeline
     feature_names: list[str]
     card: dict[str, Any]
+    _fast: "_FastFeatures | None" = field(default=None, repr=False, compare=False)
 
     @property
     def lexicon_version(self) -> str:
@@ -126,12 +135,51 @@ class StanceModel:
         return str(self.card["model_version"])
 
     def predict_proba(self, units: Sequence[Unit]) -> np.ndarray:
-        """Probabilities per unit in STANCES order."""
+        """Probabilities per unit in STANCES order.
+
+        The fitted pipeline's steps are applied as its ColumnTransformer applies them, but the
+        TF-IDF columns come from FittedTfidf (nlp/tfidf.py): the same matrix, computed per
+        distinct word; tests/test_classifier.py checks the probabilities against
+        pipeline.predict_proba."""
         if not units:
             return np.zeros((0, len(STANCES)))
-        raw = self.pipeline.predict_proba(units_frame(units, self.feature_names))
+        if self._fast is None:
+            self._fast = _FastFeatures(self.pipeline, self.feature_names)
+        raw = self.pipeline.steps[-1][1].predict_proba(self._fast.transform(units))
         order = [list(self.pipeline.classes_).index(s) for s in STANCES]
         return raw[:, order]
+
+
+class _FastFeatures:
+    """The fitted ColumnTransformer's transform of units, with FittedTfidf for its vectorizers."""
+
+    def __init__(self, pipeline: Pipeline, feature_names: Sequence[str]) -> None:
+        columns = pipeline.steps[0][1]
+        if not isinstance(columns, ColumnTransformer) or not columns.sparse_output_:
+            raise ModelError("the model's first step is not the sparse ColumnTransformer regiescan trains")
+        self.weights = columns.transformer_weights or {}
+        self.parts: list[tuple[str, FittedTfidf | list[int]]] = []
+        index = {name: k for k, name in enumerate(feature_names)}
+        for name, transformer, selected in columns.transformers_:
+            if name == "remainder" and transformer == "drop":
+                continue
+            if isinstance(transformer, TfidfVectorizer) and selected == "text":
+                self.parts.append((name, FittedTfidf(transformer)))
+            elif isinstance(transformer, FunctionTransformer) and transformer.func is None and not isinstance(selected, str):
+                self.parts.append((name, [index[c] for c in selected]))
+            else:
+                raise ModelError(f"the model's feature step {name!r} is not one regiescan trains")
+        self.feature_names = list(feature_names)
+
+    def transform(self, units: Sequence[Unit]) -> sp.csr_matrix:
+        texts = [u.text for u in units]
+        features = feature_rows(units, self.feature_names)
+        blocks = []
+        for name, part in self.parts:
+            block = part.transform(texts) if isinstance(part, FittedTfidf) else features[:, part]
+            weight = self.weights.get(name)
+            blocks.append(block if weight is None else block * weight)
+        return sp.hstack(blocks).tocsr()
 
 
 def training_hash(texts: Sequence[str], labels: Sequence[str]) -> str:

@@ -115,3 +115,50 @@ def test_escaped_glob_is_literal_and_the_question_marker_counts_question_marks_o
     forms = [("wie", "wie"), (",", ","), ("a", "a"), ("regie", "regie"), ("?", "?"), (".", ".")]
     voice = [m.pattern.label for m in voice_patterns().find_matches(Tokens.of_forms(forms))]
     assert unit_features([], voice)["voice:question"] == pytest.approx(math.log1p(1))
+
+
+def test_stance_probabilities_equal_the_fitted_pipelines_own(model):
+    """predict_proba builds the TF-IDF columns per distinct word (nlp/tfidf.py); the
+    probabilities are exactly those of the persisted sklearn Pipeline, on the annotated
+    passages whole and on a long document split into sentences."""
+    from nlp.analyser import Analyser
+    from nlp.classifier import units_frame
+
+    analyser = Analyser()
+    texts = [r.text for f in training_files() for r in read_annotations(f)]
+    document = " ".join(texts[:60]) + "\n\nKOP ZONDER PUNT\nNog een zin met ÉÉN hoofdletterwoord en cijfers 2025."
+    units = [u for a in analyser.analyse(texts, whole=True) for u in a.units]
+    units += [u for a in analyser.analyse([document]) for u in a.units]
+    expected = analyser.model.pipeline.predict_proba(units_frame(units, analyser.model.feature_names))
+    order = [list(analyser.model.pipeline.classes_).index(s) for s in ("regie", "netwerk", "zelfstandig", "geen")]
+    assert (analyser.model.predict_proba(units) == expected[:, order]).all()
+
+
+def test_fitted_tfidf_equals_the_vectorizer_and_refuses_other_settings():
+    import numpy
+    from hypothesis import given, settings, strategies as st
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from nlp.tfidf import FittedTfidf
+
+    texts = [r.text for f in training_files() for r in read_annotations(f)][:400]
+    fitted = [
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True).fit(texts),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=1).fit(texts),
+        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(texts),
+        TfidfVectorizer(min_df=1, norm=None).fit(texts),
+    ]
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.lists(st.one_of(st.sampled_from(texts), st.text(max_size=60)), min_size=1, max_size=8))
+    def same_matrix(sample: list[str]) -> None:
+        for vectorizer in fitted:
+            expected, got = vectorizer.transform(sample), FittedTfidf(vectorizer).transform(sample)
+            assert got.shape == expected.shape
+            assert numpy.array_equal(got.toarray(), expected.toarray())
+
+    same_matrix()
+    for unsupported in (TfidfVectorizer(analyzer="char"), TfidfVectorizer(lowercase=False),
+                        TfidfVectorizer(ngram_range=(2, 3)), TfidfVectorizer(stop_words=["de"])):
+        with pytest.raises(ValueError, match="FittedTfidf supports"):
+            FittedTfidf(unsupported.fit(texts))

@@ -1,0 +1,92 @@
+"""The stance model's TF-IDF columns for new texts, computed once per distinct word.
+
+A fitted TfidfVectorizer counts every n-gram of every text in Python: for the character
+n-grams of a corpus that was about twice the cost of regiescan's whole analysis. A word's
+character n-grams (analyzer "char_wb": within the word, padded with a space) depend on the
+word alone, so FittedTfidf remembers each word's vocabulary columns; word unigrams and bigrams
+are looked up in the vocabulary directly. The counts then get the vectorizer's own tf-idf
+weighting (the same operations in the same order), so the matrix equals
+vectorizer.transform(texts): tests/test_classifier.py compares them value for value.
+Only the settings regiescan trains with are supported; others are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import chain
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from nlp.patterns import Memo
+
+_REQUIRED = {"input": "content", "lowercase": True, "preprocessor": None, "tokenizer": None, "strip_accents": None,
+             "stop_words": None, "binary": False, "use_idf": True}
+
+
+class FittedTfidf:
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        params = vectorizer.get_params()
+        wrong = {k: params[k] for k, v in _REQUIRED.items() if params[k] != v}
+        if params["analyzer"] not in ("word", "char_wb") or wrong or params["norm"] not in ("l2", None):
+            raise ValueError(f"FittedTfidf supports analyzer word/char_wb with defaults; got "
+                             f"analyzer={params['analyzer']!r}, norm={params['norm']!r}, {wrong}")
+        self.vectorizer = vectorizer
+        self.char = params["analyzer"] == "char_wb"
+        self.ngram_range: tuple[int, int] = params["ngram_range"]
+        if not self.char and tuple(self.ngram_range) not in ((1, 1), (1, 2)):
+            raise ValueError(f"FittedTfidf supports word n-grams (1, 1) and (1, 2); got {self.ngram_range}")
+        self.token_pattern = re.compile(params["token_pattern"])
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self._word_columns = Memo()  # char_wb: word -> its n-grams' columns (with repeats)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        columns = [self._char_columns(t) if self.char else self._token_columns(t) for t in texts]
+        lengths = [len(c) for c in columns]
+        rows = np.repeat(np.arange(len(texts)), lengths)
+        flat = np.fromiter(chain.from_iterable(columns), dtype=np.int64, count=sum(lengths))
+        # Duplicates are summed: the counts CountVectorizer would give, with sorted indices.
+        counts = sp.csr_matrix((np.ones(len(flat)), (rows, flat)), shape=(len(texts), len(self.vocabulary)))
+        counts.sum_duplicates()
+        return self._weighted(counts)
+
+    def _weighted(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """TfidfTransformer.transform's operations on the counts."""
+        if self.vectorizer.sublinear_tf:
+            np.log(counts.data, counts.data)
+            counts.data += 1.0
+        counts.data *= self.vectorizer.idf_[counts.indices]
+        if self.vectorizer.norm is not None:
+            counts = normalize(counts, norm=self.vectorizer.norm, copy=False)
+        return counts
+
+    def _char_columns(self, text: str) -> list[int]:
+        found: list[int] = []
+        memo = self._word_columns
+        for word in text.lower().split():
+            columns = memo.get(word)
+            if columns is None:
+                columns = memo[word] = self._ngram_columns(word)
+            found.extend(columns)
+        return found
+
+    def _ngram_columns(self, word: str) -> list[int]:
+        """sklearn's _char_wb_ngrams for one word, as vocabulary columns."""
+        padded = f" {word} "
+        low, high = self.ngram_range
+        columns = []
+        for n in range(low, high + 1):
+            grams = [padded[i:i + n] for i in range(max(1, len(padded) - n + 1))]
+            columns += [self.vocabulary[g] for g in grams if g in self.vocabulary]
+            if len(padded) <= n:  # a short word counts once, at its shortest n
+                break
+        return columns
+
+    def _token_columns(self, text: str) -> list[int]:
+        tokens = self.token_pattern.findall(text.lower())
+        grams = tokens if self.ngram_range[1] == 1 else tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+        vocabulary = self.vocabulary
+        return [vocabulary[g] for g in grams if g in vocabulary]
