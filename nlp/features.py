@@ -46,12 +46,21 @@ def unit_features(mentions: list[Mention], voice_groups_found: Iterable[str]) ->
     """Feature values of one unit from its mentions and the group of each voice marker in it."""
     counts: dict[str, float] = {}
     for m in mentions:
-        for key in (f"frame:{m.frame}:{m.polarity}", f"sub:{m.frame}.{m.subcategory}:{m.polarity}"):
-            counts[key] = counts.get(key, 0.0) + 1.0
-        if m.explicit and m.polarity in ("endorse", "reject"):
-            key = f"cue:{m.frame}:{m.polarity}"
+        for key in _mention_keys(m.frame, m.subcategory, m.polarity, m.explicit):
             counts[key] = counts.get(key, 0.0) + 1.0
     for group in voice_groups_found:
-        key = f"voice:{group}"
+        key = _voice_key(group)
         counts[key] = counts.get(key, 0.0) + 1.0
     return {k: math.log1p(v) for k, v in counts.items()}
+
+
+@lru_cache(maxsize=4096)
+def _mention_keys(frame: str, subcategory: str, polarity: str, explicit: bool) -> tuple[str, ...]:
+    """The feature names a mention counts towards (remembered: a corpus has few combinations)."""
+    keys = (f"frame:{frame}:{polarity}", f"sub:{frame}.{subcategory}:{polarity}")
+    return keys + (f"cue:{frame}:{polarity}",) if explicit and polarity in ("endorse", "reject") else keys
+
+
+@lru_cache(maxsize=256)
+def _voice_key(group: str) -> str:
+    return f"voice:{group}"

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Iterable
+
+import numpy
 
 from nlp.features import unit_features, voice_patterns
 from nlp.mentions import Mention
@@ -50,17 +53,40 @@ class _UnitMaker:
         self.voice = voice.find_matches(view.tokens(), voice.start_positions(view).tolist())
         self.voice_starts = [m.start for m in self.voice]
 
+    def sentence_units(self, sentences: list[int]) -> list[Unit]:
+        """One unit per sentence (numbers, in order): the same units as unit(n, n) for each,
+        with the voice markers and mentions grouped by sentence once for the whole doc."""
+        view = self.view
+        ends = view.sentence_ends(numpy.arange(len(view.sentence_lo)))
+        numbers = view.sentence_numbers(numpy.array(self.voice_starts, dtype="int64"))
+        voice: dict[int, list[str]] = {}
+        for match, number in zip(self.voice, numbers.tolist()):
+            if match.end <= ends[number]:
+                voice.setdefault(number, []).append(match.pattern.label)
+        mentions: dict[int, list[Mention]] = {}  # by the character the mention's sentence starts at
+        for mention in self.index.mentions:
+            mentions.setdefault(mention.sentence_start, []).append(mention)
+        units = []
+        for number in sentences:
+            start_char, end_char = view.sentence_chars[number]
+            found = mentions.get(start_char, [])
+            units.append(self._unit(start_char, end_char, found, voice.get(number, ())))
+        return units
+
     def unit(self, first: int, last: int) -> Unit:
         """The unit from sentence `first` through sentence `last` (sentence numbers)."""
         view = self.view
         lo, hi = view.sentence_lo[first], view.sentence_hi[last]
         start_char, end_char = view.sentence_chars[first][0], view.sentence_chars[last][1]
-        mentions = self.index.within(start_char, end_char)
+        a, b = bisect.bisect_left(self.voice_starts, lo), bisect.bisect_left(self.voice_starts, hi)
+        voice = [m.pattern.label for m in self.voice[a:b] if m.end <= hi]
+        return self._unit(start_char, end_char, self.index.within(start_char, end_char), voice)
+
+    def _unit(self, start_char: int, end_char: int, mentions: list[Mention], voice: Iterable[str]) -> Unit:
+        """The unit of the text between those characters, without its surrounding whitespace."""
         raw = self.doc_text[start_char:end_char]
         text = raw.strip()
         offset = start_char + (len(raw) - len(raw.lstrip()))
-        a, b = bisect.bisect_left(self.voice_starts, lo), bisect.bisect_left(self.voice_starts, hi)
-        voice = [m.pattern.label for m in self.voice[a:b] if m.end <= hi]
         return Unit(text, offset, offset + len(text), mentions, unit_features(mentions, voice))
 
 
@@ -82,4 +108,4 @@ def units_of(view: TokenView, doc_text: str, sentences: list[int], mentions: lis
     maker = _UnitMaker(view, doc_text, mentions)
     if len(sentences) <= MAX_PASSAGE_SENTENCES:
         return [maker.unit(sentences[0], sentences[-1])]
-    return [maker.unit(number, number) for number in sentences]
+    return maker.sentence_units(sentences)

@@ -7,9 +7,11 @@ bound on demand, and bench/fuzz_readers.py fuzzes the file readers for as long a
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import unicodedata
+from collections import Counter
 
 import numpy
 import pytest
@@ -150,7 +152,10 @@ def test_frame_mentions_and_units_have_offsets_that_index_the_text(nlp, text):
     for unit in analysed.units:
         assert previous_end <= unit.start <= unit.end <= len(text)
         assert text[unit.start:unit.end] == unit.text
+        assert all(unit.start <= m.start and m.end <= unit.end for m in unit.mentions)
         previous_end = unit.end
+    # Every mention is in exactly one unit, in text order.
+    assert [m for unit in analysed.units for m in unit.mentions] == sorted(analysed.mentions, key=lambda m: m.start)
 
 
 @SETTINGS
@@ -328,3 +333,22 @@ def test_matching_a_whole_doc_with_sentence_ends_equals_matching_sentence_by_sen
             by_sentence += [(m.start + lo, m.end + lo, m.rank, tuple(p + lo for p in m.positions))
                             for m in patterns.find_matches(tokens)]
         assert whole == by_sentence
+
+
+@SETTINGS
+@given(COUNCIL_DOCUMENT)
+@example("Het college wil.\nWij werken\n\naan samenwerking. " * 3)
+def test_each_sentence_units_voice_markers_are_those_its_own_tokens_match(nlp, text):
+    """Voice markers are matched once per doc; a sentence's unit counts those wholly inside
+    it, which is what matching the sentence's own tokens finds (no marker across a boundary)."""
+    doc = nlp(text)
+    view = token_view(doc)
+    sentences = [(lo, hi) for _, lo, hi in view.sentences()]
+    units = analyse_doc(doc).units
+    if len(units) != len(sentences):  # a short text is one passage unit
+        return
+    for unit, (lo, hi) in zip(units, sentences):
+        tokens = Tokens(view.lower[lo:hi].tolist(), view.lemma[lo:hi].tolist(), view.text)
+        expected = Counter(m.pattern.label for m in voice_patterns().find_matches(tokens))
+        got = {k[len("voice:"):]: v for k, v in unit.features.items() if k.startswith("voice:")}
+        assert got == {group: math.log1p(n) for group, n in expected.items()}
