@@ -23,7 +23,7 @@ from flows.report import ReportInputError, ReportLanguageError, build_report
 from flows.report.artifacts import final_run_dir, md, stance_table, summary_markdown
 from flows.report.data import document_file_names, load_run, web_url
 from flows.report.exports import EXPORTS, describe
-from flows.report.kwic import Highlighter, cue_spans, evidence_sentences
+from flows.report.kwic import Highlighter, Piece, cue_spans, evidence_sentences, pieces_html
 from flows.report.labels import LABELS_PATH, Labels
 from flows.tables import SCHEMAS, validate
 from nlp.aggregate import AggregationConfig, aggregate, per_document_counts, trend
@@ -469,3 +469,9 @@ def test_method_page_prefers_the_runs_own_lexicon_copy(tmp_path):
     html = read(build_report(folder) / "method.html")
     assert "testwoordregie" in html
     assert "Let op: de lexiconbestanden op schijf" not in html  # the copy matches the run's version
+
+
+def test_pieces_become_escaped_html():
+    html = pieces_html([Piece("a <b>&"), Piece("regie\"", "fw fw-regie rej", "cue: <x> 'y'"), Piece("z", "cue")])
+    assert str(html) == ('a &lt;b&gt;&amp;<span class="fw fw-regie rej" title="cue: &lt;x&gt; &#39;y&#39;">'
+                         'regie&#34;</span><span class="cue">z</span>')

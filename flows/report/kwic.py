@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import pandas as pd
+from markupsafe import Markup, escape
 
 from flows.report.data import clean, text
 from flows.report.labels import Labels
@@ -131,6 +132,20 @@ class Piece:
     text: str
     css: str = ""  # built only from fixed names below, never from document content
     title: str = ""
+
+
+def pieces_html(pieces: Iterable[Piece]) -> Markup:
+    """The pieces as HTML (the templates' `pieces_html` filter): every text and tooltip
+    escaped, a marked piece in a span with its class. One Python call per sentence; a Jinja
+    macro per sentence was the report's largest cost."""
+    out: list[str] = []
+    for piece in pieces:
+        if piece.css:
+            title = f' title="{escape(piece.title)}"' if piece.title else ""
+            out.append(f'<span class="{escape(piece.css)}"{title}>{escape(piece.text)}</span>')
+        else:
+            out.append(escape(piece.text))
+    return Markup("".join(out))
 
 
 def cue_spans(sentence: str, cue: str | None, near: int) -> list[tuple[int, int]]:
