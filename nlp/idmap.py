@@ -13,8 +13,11 @@ import numpy
 
 
 class IdMap:
-    def __init__(self, dtype: str) -> None:
+    def __init__(self, dtype: str, limit: int | None = None) -> None:
         self.dtype = dtype
+        # get() empties the map when new ids would take it past `limit` entries, so a long
+        # run's vocabulary does not pile up (as patterns.Memo does for dicts).
+        self.limit = limit
         self.clear()
 
     def clear(self) -> None:
@@ -48,6 +51,9 @@ class IdMap:
         ids = numpy.asarray(ids, dtype="uint64")
         found, known = self.lookup(ids)
         new = numpy.flatnonzero(~known)
+        if self.limit is not None and len(self) + len(new) > self.limit:
+            self.clear()
+            found, new = numpy.zeros(len(ids), dtype=self.dtype), numpy.arange(len(ids))
         if len(new):
             new_ids = ids[new]
             new_values = numpy.fromiter(compute(new_ids.tolist()), dtype=self.dtype, count=len(new))

@@ -29,7 +29,7 @@ class LookupLemmatizer(DutchLemmatizer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._lemma_ids = IdMap("uint64")  # ORTH id -> LEMMA id in self._strings
+        self._lemma_ids = IdMap("uint64", limit=MEMO_LIMIT)  # ORTH id -> LEMMA id in self._strings
         self._strings: StringStore | None = None
 
     def __call__(self, doc: Doc) -> Doc:
@@ -41,7 +41,7 @@ class LookupLemmatizer(DutchLemmatizer):
             return doc
         strings = doc.vocab.strings
         # Lemma ids are only valid in the store they were added to.
-        if strings is not self._strings or len(self._lemma_ids) > MEMO_LIMIT:
+        if strings is not self._strings:
             self._lemma_ids.clear()
             self._strings = strings
         rows = doc.to_array([ORTH, LEMMA]).reshape(-1, 2)

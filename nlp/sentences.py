@@ -79,21 +79,19 @@ class SentenceSplitter:
 
     def __init__(self, rules: SentenceRules) -> None:
         self.rules = rules
-        self._properties = IdMap("int64")  # ORTH id -> bits
+        self._properties = IdMap("int64", limit=MEMO_LIMIT)  # ORTH id -> bits
 
     def __call__(self, doc: Doc) -> Doc:
         if len(doc):
             starts = self.sentence_starts(self._token_properties(doc))
-            values = numpy.where(starts, 1, -1).astype("int64")
+            values = numpy.where(starts, 1, -1).astype("uint64")  # -1 wraps, as spaCy stores it
             # Written in one call: spaCy's Token.is_sent_start setter scans the whole doc
             # on every call, which made long documents quadratic.
-            doc.from_array([SENT_START], values.astype("uint64").reshape(-1, 1))
+            doc.from_array([SENT_START], values.reshape(-1, 1))
         return doc
 
     def _token_properties(self, doc: Doc) -> numpy.ndarray:
         orths, inverse = numpy.unique(doc.to_array(ORTH), return_inverse=True)
-        if len(self._properties) > MEMO_LIMIT:
-            self._properties.clear()
         strings = doc.vocab.strings
         bits = self._properties.get(orths, lambda new: [_properties(strings[orth], self.rules) for orth in new])
         return bits[inverse.reshape(-1)]

@@ -31,11 +31,11 @@ class _LowerLemmas:
     strings are read from."""
 
     def __init__(self) -> None:
-        self._lowered = IdMap("uint64")
+        self._lowered = IdMap("uint64", limit=MEMO_LIMIT)
         self._strings: StringStore | None = None
 
     def __call__(self, ids: numpy.ndarray, strings: StringStore) -> numpy.ndarray:
-        if strings is not self._strings or len(self._lowered) > MEMO_LIMIT:
+        if strings is not self._strings:
             self._lowered.clear()
             self._strings = strings
         return self._lowered.get(ids, lambda new: [self._lower(i, strings) for i in new])

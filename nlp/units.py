@@ -57,11 +57,10 @@ class _UnitMaker:
         """One unit per sentence (numbers, in order): the same units as unit(n, n) for each,
         with the voice markers and mentions grouped by sentence once for the whole doc."""
         view = self.view
-        ends = view.sentence_ends(numpy.arange(len(view.sentence_lo)))
         numbers = view.sentence_numbers(numpy.array(self.voice_starts, dtype="int64"))
         voice: dict[int, list[str]] = {}
         for match, number in zip(self.voice, numbers.tolist()):
-            if match.end <= ends[number]:
+            if match.end <= view.sentence_hi[number]:
                 voice.setdefault(number, []).append(match.pattern.label)
         mentions: dict[int, list[Mention]] = {}  # by the character the mention's sentence starts at
         for mention in self.index.mentions:

@@ -318,6 +318,18 @@ def test_an_id_map_answers_as_a_dict_does(first, second):
 
 
 @SETTINGS
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=30), unique=True, max_size=5), max_size=12))
+def test_an_id_map_with_a_limit_empties_itself_and_still_answers(rounds):
+    """With a limit, get() starts the map again when new ids would pass it; answers stay those
+    of the function, and the map never holds more than the limit."""
+    ids_map = IdMap("int64", limit=6)
+    for ids in rounds:
+        got = ids_map.get(numpy.array(ids, dtype="uint64"), lambda new: [i * 3 for i in new])
+        assert got.tolist() == [i * 3 for i in ids]
+        assert len(ids_map) <= 6
+
+
+@SETTINGS
 @given(TEXT_FOR_NLP)
 @example("Wij voeren niet langer de regie. Maar werken samen als een van de spelers ?")
 def test_matching_a_whole_doc_with_sentence_ends_equals_matching_sentence_by_sentence(nlp, text):
