@@ -231,6 +231,9 @@ def collect_batch(state: RunState, meta: pd.DataFrame, outcome: AnalyseOutcome) 
     """Append a batch's sentences, evidence and document stances to the run's tables."""
     results = {k: (v, True) for k, v in outcome.cached.items()}
     results.update({k: (v, False) for k, v in outcome.classified.items()})
+    # In the documents' order, wherever a result came from: the tables' row order does not
+    # depend on the cache, and the report reads the evidence alongside the documents.
+    results = {doc_id: results[doc_id] for doc_id in sorted(results, key=meta.index.get_loc)}
     for name, frame in batch_tables(meta, results).items():
         state.writers[name].write(frame)
     state.n_analysed += len(results)

@@ -23,7 +23,7 @@ from flows.report import ReportInputError, ReportLanguageError, build_report
 from flows.report.artifacts import final_run_dir, md, stance_table, summary_markdown
 from flows.report.data import document_file_names, load_run, web_url
 from flows.report.exports import EXPORTS, describe
-from flows.report.kwic import Highlighter, Piece, cue_spans, evidence_sentences, pieces_html
+from flows.report.kwic import Highlighter, Piece, cue_spans, pieces_html, sentences_by_document
 from flows.report.labels import LABELS_PATH, Labels
 from flows.tables import SCHEMAS, validate
 from nlp.aggregate import AggregationConfig, aggregate, per_document_counts, trend
@@ -199,7 +199,7 @@ def test_cue_spans_find_split_cues():
 
 def test_kwic_marks_frame_words_and_the_deciding_cue(run_dir):
     tables = load_run(run_dir)
-    sentence = next(s for s in evidence_sentences(tables.iter_evidence()) if s.doc_id == "a2")
+    sentence = next(s for doc_id, found in sentences_by_document(tables.iter_evidence()) if doc_id == "a2" for s in found)
     assert sentence.focus.text == "sturen op"  # endorsed regie mention explains a regie sentence
     kwic = Highlighter(sentence, Labels("nl")).kwic()
     pieces = kwic["left"] + kwic["keyword"] + kwic["right"]

@@ -8,6 +8,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from flows.config import RunConfig
@@ -96,6 +97,12 @@ def test_a_new_document_is_picked_up_and_the_others_come_from_the_cache(small_ru
     assert second["run_id"] != first["run_id"] and "outputs_of" not in second
     assert second["counts"]["inputs"] == first["counts"]["inputs"] + 1
     assert second["analysis_cache"] == {"documents_from_cache": first["counts"]["analysed"], "documents_analysed_now": 1}
+    # the tables keep the documents' order, whichever documents came from the cache
+    run = out / "latest"
+    order = list(pd.read_parquet(run / "documents.parquet", columns=["doc_id"])["doc_id"])
+    assert order.index(_doc_id_of(run, "2020-03-01_nota-verbonden-partijen.txt")) < len(order) - 1  # the new one is not last
+    assert list(pd.read_parquet(run / "document_stance.parquet", columns=["doc_id"])["doc_id"]) == order
+    assert list(dict.fromkeys(pd.read_parquet(run / "sentences.parquet", columns=["doc_id"])["doc_id"])) == order
 
 
 
@@ -107,3 +114,8 @@ def test_the_report_of_an_unchanged_run_points_at_the_run_whose_outputs_stand(tm
     (record / "run.json").write_text(json.dumps({"run_id": record.name, "outputs_of": "20260101T000000Z-abcdef"}))
     with pytest.raises(ReportInputError, match="found nothing changed.*20260101T000000Z-abcdef"):
         load_run(record)
+
+
+def _doc_id_of(run: Path, file_name: str) -> str:
+    documents = pd.read_parquet(run / "documents.parquet", columns=["doc_id", "ref"])
+    return str(documents.loc[documents["ref"].str.endswith(file_name), "doc_id"].item())

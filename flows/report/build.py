@@ -42,7 +42,8 @@ from flows.report.data import (
     RunTables, clean, document_file_names, load_run, municipality_file_name, page_link, text, web_url,
 )
 from flows.report.exports import write_exports
-from flows.report.kwic import EvidenceSentence, Highlighter, evidence_sentences, pieces_html, strongest
+from flows.report.evidence import DocumentEvidence, MunicipalityEvidence
+from flows.report.kwic import EvidenceSentence, Highlighter, pieces_html, sentences_by_document
 from flows.report.labels import DEFAULT_LANG, Labels
 from flows.report.method import aggregation_settings, method_context
 
@@ -166,10 +167,11 @@ class _Site:
             self.doc_ids_by_gm[str(d.get("gm_code"))].append(doc_id)
         stance = tables.document_stance
         self.doc_stance = dict(zip(stance["doc_id"].astype(str), stance["stance"].astype(str))) if len(stance) else {}
-        self.sentences_by_doc: dict[str, list[EvidenceSentence]] = defaultdict(list)
-        self.sentences_by_gm: dict[str, list[EvidenceSentence]] = defaultdict(list)
+        # What the municipality pages show of the evidence, filled while the document pages
+        # are written (the only pass over the evidence table after the exports).
+        self.evidence_by_gm: dict[str, MunicipalityEvidence] = defaultdict(
+            lambda: MunicipalityEvidence(STRONGEST_PER_STANCE, ALL_EVIDENCE_CAP))
         self.written_docs: set[str] = set()
-        self.placed_anchors: set[tuple[str, str]] = set()
         self.known_gm = {str(g) for g in tables.municipalities["gm_code"]} if len(tables.municipalities) else set()
 
     # -- output ---------------------------------------------------------------------
@@ -180,16 +182,8 @@ class _Site:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
 
-    def index_evidence(self) -> None:
-        """The evidence sentences by document and by municipality, read in parts (after the
-        exports, which read the table whole: the two never hold it at the same time)."""
-        for s in evidence_sentences(self.tables.iter_evidence()):
-            self.sentences_by_doc[s.doc_id].append(s)
-            self.sentences_by_gm[s.gm_code].append(s)
-
     def write(self) -> None:
         exports = write_exports(self.tables, self.out / "data", self.t)
-        self.index_evidence()
         self.write_documents()  # first: municipality pages link to the anchors placed here
         municipalities = self.municipality_rows()
         for row in municipalities:
@@ -212,7 +206,7 @@ class _Site:
         return f"documents/{self.doc_files[doc_id]}" + (f"#{anchor}" if anchor else "")
 
     def sentence_href(self, s: EvidenceSentence) -> str | None:
-        anchor = s.anchor if (s.doc_id, s.anchor) in self.placed_anchors else f"page-{int(s.page)}"
+        anchor = s.anchor if s.placed else f"page-{int(s.page)}"
         return self.doc_href(s.doc_id, anchor)
 
     def municipality_href(self, gm_code: Any) -> str | None:
@@ -343,16 +337,10 @@ class _Site:
         share_rows = [share_row(t("total"), m)] + [share_row(str(y["year"]), y) for y in years]
         shares_svg = shares_chart(share_rows, t, t("chart_shares_title", name=m["municipality"]))
 
-        sentences = self.sentences_by_gm.get(gm, [])
-        best = strongest(sentences, STRONGEST_PER_STANCE)
-        stance_totals = Counter(s.stance for s in sentences)
-        ordered = sorted(best.items(), key=lambda kv: -stance_totals[kv[0]])
-        strongest_rows = [(stance, self.t("evidence_for", stance=t.group("stance", stance), shown=len(rows), n=stance_totals[stance]),
-                           [self.evidence_row(s) for s in rows]) for stance, rows in ordered]
-        chronological = sorted(sentences, key=lambda s: (str(s.date or ""), s.doc_id, s.page, s.sentence_start))
-        all_rows = [self.evidence_row(s) for s in chronological[:ALL_EVIDENCE_CAP]]
-
-        ev_per_doc = Counter(s.doc_id for s in sentences)
+        evidence = self.evidence_by_gm.get(gm) or MunicipalityEvidence(STRONGEST_PER_STANCE, ALL_EVIDENCE_CAP)
+        strongest_rows = [(stance, self.t("evidence_for", stance=t.group("stance", stance), shown=len(rows), n=evidence.n_by_stance[stance]),
+                           [self.evidence_row(s) for s in rows]) for stance, rows in evidence.strongest_by_stance()]
+        all_rows = [self.evidence_row(s) for s in evidence.in_time.first()]
         documents = []
         for doc_id in self.doc_ids_by_gm.get(gm, []):
             d = self.doc_meta[doc_id]
@@ -363,26 +351,27 @@ class _Site:
                 "doc_type": text(d.get("doc_type")) or "", "title": text(d.get("title")) or t("untitled"),
                 "ref": text(d.get("ref")) or "", "original": original if original and original != m["municipality"] else None,
                 "href": self.doc_href(doc_id), "stance": self.doc_stance.get(doc_id),
-                "n_evidence": ev_per_doc.get(doc_id, 0), "n_pages": _int(d.get("n_pages")),
+                "n_evidence": evidence.n_by_document[doc_id], "n_pages": _int(d.get("n_pages")),
                 "source_href": source, "source_url": text(d.get("source_url")),
             })
         documents.sort(key=lambda d: d["date_sort"])
         self.render(
             "municipality.html", f"municipalities/{municipality_file_name(gm)}", root="../", active="",
             m=m, years=years, year_svg=year_svg, shares_svg=shares_svg, notes=self.notes(m, years),
-            strongest=strongest_rows, all_evidence=all_rows, n_evidence_total=len(sentences),
+            strongest=strongest_rows, all_evidence=all_rows, n_evidence_total=evidence.total,
             documents=documents, merged=any(d["original"] for d in documents),
         )
 
     # -- document pages -----------------------------------------------------------------
 
-    def page_parts(self, doc_id: str, pages: list[str]) -> list[dict[str, Any]]:
+    def page_parts(self, pages: list[str], sentences: list[EvidenceSentence]) -> list[dict[str, Any]]:
+        """The pages' texts cut around the evidence sentences, which are marked `placed`."""
         starts, offset = [], 0
         for page in pages:
             starts.append(offset)
             offset += len(page) + len(PAGE_SEPARATOR)
         placed: dict[int, list[tuple[int, EvidenceSentence]]] = defaultdict(list)
-        for s in self.sentences_by_doc.get(doc_id, []):
+        for s in sentences:
             if not 1 <= s.page <= len(pages):
                 continue
             page = pages[s.page - 1]
@@ -402,7 +391,7 @@ class _Site:
                     parts.append({"anchor": None, "text": page[cursor:local]})
                 parts.append({"anchor": s.anchor, "stance": s.stance if s.stance in ("regie", "netwerk", "zelfstandig") else "geen",
                               "probability": s.probability, "pieces": Highlighter(s, self.t).pieces(0, len(s.sentence), normalise=False)})
-                self.placed_anchors.add((doc_id, s.anchor))
+                s.placed = True
                 cursor = local + len(s.sentence)
             if cursor < len(page):
                 parts.append({"anchor": None, "text": page[cursor:]})
@@ -410,24 +399,34 @@ class _Site:
         return out
 
     def write_documents(self) -> None:
-        t = self.t
+        """Each document's page, its evidence read alongside; every evidence sentence then goes
+        to its municipality's page selection."""
+        evidence = DocumentEvidence(sentences_by_document(self.tables.iter_evidence()), self.tables.evidence_doc_ids())
         for doc_id, pages in self.tables.iter_pages():
+            sentences = evidence.take(doc_id)
             d = self.doc_meta.get(doc_id)
-            if d is None or doc_id not in self.doc_files:
-                continue
-            original = text(d.get("municipality_original"))
-            municipality = text(d.get("municipality")) or ""
-            source = web_url(d.get("source_url"))
-            context = {
-                "doc_id": doc_id, "title": text(d.get("title")) or t("untitled"), "municipality": municipality,
-                "gm_code": text(d.get("gm_code")) or "", "municipality_href": self.municipality_href(d.get("gm_code")),
-                "original": original if original and original != municipality else None,
-                "date": t.date(d.get("date")), "doc_type": text(d.get("doc_type")) or "", "ref": text(d.get("ref")) or "",
-                "source_href": source, "source_url": text(d.get("source_url")), "stance": self.doc_stance.get(doc_id),
-            }
-            self.written_docs.add(doc_id)
-            self.render("document.html", f"documents/{self.doc_files[doc_id]}", root="../", active="",
-                        d=context, pages=self.page_parts(doc_id, pages))
+            if d is not None and doc_id in self.doc_files:
+                self.write_document(doc_id, d, pages, sentences)
+            for s in sentences:
+                self.evidence_by_gm[s.gm_code].add(s)
+        for s in evidence.rest():  # evidence of documents without a page
+            self.evidence_by_gm[s.gm_code].add(s)
+
+    def write_document(self, doc_id: str, d: dict[str, Any], pages: list[str], sentences: list[EvidenceSentence]) -> None:
+        t = self.t
+        original = text(d.get("municipality_original"))
+        municipality = text(d.get("municipality")) or ""
+        source = web_url(d.get("source_url"))
+        context = {
+            "doc_id": doc_id, "title": text(d.get("title")) or t("untitled"), "municipality": municipality,
+            "gm_code": text(d.get("gm_code")) or "", "municipality_href": self.municipality_href(d.get("gm_code")),
+            "original": original if original and original != municipality else None,
+            "date": t.date(d.get("date")), "doc_type": text(d.get("doc_type")) or "", "ref": text(d.get("ref")) or "",
+            "source_href": source, "source_url": text(d.get("source_url")), "stance": self.doc_stance.get(doc_id),
+        }
+        self.written_docs.add(doc_id)
+        self.render("document.html", f"documents/{self.doc_files[doc_id]}", root="../", active="",
+                    d=context, pages=self.page_parts(pages, sentences))
 
     # -- rejected -------------------------------------------------------------------------
 

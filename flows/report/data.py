@@ -113,7 +113,7 @@ class RunTables:
     rejected: pd.DataFrame
     duplicates: pd.DataFrame
     # The evidence table grows with the corpus (a row per frame word in a stance sentence), so
-    # it is read when needed and not kept: whole for the exports, in parts for the pages.
+    # it is only ever read in parts (iter_evidence), for the exports and for the pages.
     evidence_empty: bool = False  # summary_only: no evidence at all
 
     @property
@@ -124,12 +124,15 @@ class RunTables:
     def aggregation(self) -> dict[str, Any]:
         return dict((self.run.get("config") or {}).get("aggregation") or {})
 
-    def read_evidence(self) -> pd.DataFrame:
+    def evidence_doc_ids(self) -> set[str]:
+        """The documents that have evidence rows."""
+        ids: set[str] = set()
         if self.evidence_empty:
-            return _with_columns(pd.DataFrame(), "evidence")
-        path = self.run_dir / "evidence.parquet"
-        with _reading(path):
-            return _with_columns(pd.read_parquet(path), "evidence")
+            return ids
+        with _reading(self.run_dir / "evidence.parquet"):
+            for frame in iter_frames(self.run_dir / "evidence.parquet", ["doc_id"], 200_000):
+                ids.update(frame["doc_id"].astype(str))
+        return ids
 
     def iter_evidence(self, batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
         if self.evidence_empty:

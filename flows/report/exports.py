@@ -12,19 +12,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.parquet as pq
 
 from flows.report.data import RunTables
 from flows.report.labels import Labels
-from flows.tables import SCHEMAS
+from flows.tables import SCHEMAS, with_declared_types
 
-EXPORTS: dict[str, Callable[[RunTables], pd.DataFrame]] = {  # export name (= the run table's name) -> its rows
-    "municipality_stance": lambda tables: tables.municipalities,
-    "municipality_year_stance": lambda tables: tables.municipality_years,
-    "evidence": lambda tables: tables.read_evidence(),  # read here, not kept
+# export name (= the run table's name) -> its rows, in parts: the evidence table grows with
+# the corpus and is streamed from the run's file to the exports, never held whole.
+EXPORTS: dict[str, Callable[[RunTables], Iterable[pd.DataFrame]]] = {
+    "municipality_stance": lambda tables: [tables.municipalities],
+    "municipality_year_stance": lambda tables: [tables.municipality_years],
+    "evidence": lambda tables: tables.iter_evidence(),
 }
 YEAR_COLUMNS = ("year", "first_year", "last_year")
 _BREAKS = re.compile(r"[\r\n\t\f\v]")
@@ -60,13 +64,41 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def write_exports(tables: RunTables, folder: Path, labels: Labels) -> list[ExportFile]:
     folder.mkdir(parents=True, exist_ok=True)
     files = []
-    for name, rows in EXPORTS.items():
-        frame = export_frame(name, rows(tables))
-        frame.to_parquet(folder / f"{name}.parquet", index=False)
-        csv_frame(frame).to_csv(folder / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
-        files.append(ExportFile(name, f"{name}.csv", f"{name}.parquet", len(frame)))
+    for name, parts in EXPORTS.items():
+        rows = _write_parts(name, parts(tables), folder / f"{name}.parquet", folder / f"{name}.csv")
+        files.append(ExportFile(name, f"{name}.csv", f"{name}.parquet", rows))
     (folder / "codebook.md").write_text(codebook(tables, files, labels), encoding="utf-8")
     return files
+
+
+def _write_parts(name: str, parts: Iterable[pd.DataFrame], parquet: Path, csv: Path) -> int:
+    """Append each part to the Parquet and CSV files (the first part fixes the Parquet types;
+    a column with nothing in it there gets its declared type). Returns the number of rows."""
+    writer: pq.ParquetWriter | None = None
+    schema: pa_arrow.Schema | None = None
+    rows = 0
+    with open(csv, "w", encoding="utf-8", newline="") as csv_file:
+        try:
+            for part in parts:
+                frame = export_frame(name, part)
+                if writer is not None and frame.empty:
+                    continue
+                table = pa_arrow.Table.from_pandas(frame, preserve_index=False, schema=schema)
+                if writer is None:
+                    table = with_declared_types(name, table)
+                    schema = table.schema
+                    writer = pq.ParquetWriter(parquet, schema)
+                writer.write_table(table)
+                csv_frame(frame).to_csv(csv_file, header=csv_file.tell() == 0, index=False, lineterminator="\n")
+                rows += len(frame)
+            if writer is None:  # no part at all: an empty table with the schema's columns
+                frame = export_frame(name, pd.DataFrame({c: [] for c in SCHEMAS[name].columns}))
+                frame.to_parquet(parquet, index=False)
+                csv_frame(frame).to_csv(csv_file, index=False, lineterminator="\n")
+        finally:
+            if writer is not None:
+                writer.close()
+    return rows
 
 
 # -- codebook --------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import pandas as pd
 from markupsafe import Markup, escape
 
-from flows.report.data import clean, text
+from flows.report.data import ReportInputError, clean, text
 from flows.report.labels import Labels
 
 FRAMES = ("regie", "netwerk", "zelfstandig")
@@ -58,7 +58,9 @@ class EvidenceSentence:
     ref: str
     doc_type: str | None
     source_url: str | None
+    order: int = 0  # the sentence's place in the evidence table (ties in a ranking keep it)
     mentions: list[Mention] = field(default_factory=list)
+    placed: bool = False  # marked on its document's page (links go to the sentence, else the page)
 
     @property
     def anchor(self) -> str:
@@ -89,39 +91,48 @@ class EvidenceSentence:
         return (self.probability, int(any(m.explicit for m in self.mentions)), str(self.date or ""))
 
 
-def evidence_sentences(evidence: Iterable[pd.DataFrame]) -> list[EvidenceSentence]:
-    """One EvidenceSentence per (doc_id, page, sentence_start), in table order; `evidence`:
-    the evidence table in parts (a sentence's rows may span two)."""
-    sentences: dict[tuple[str, int, int], EvidenceSentence] = {}
+def sentences_by_document(evidence: Iterable[pd.DataFrame]) -> Iterator[tuple[str, list[EvidenceSentence]]]:
+    """(doc_id, its EvidenceSentences) per document, in table order; `evidence`: the evidence
+    table in parts (a document's rows may span two). One sentence per (page, sentence_start);
+    `order` numbers the sentences through the table.
+
+    The run writes a document's rows together (flows/results.py); rows of one document
+    separated by another's are a ReportInputError, so nothing is held beyond one document.
+    """
+    finished: set[str] = set()
+    doc_id: str | None = None
+    sentences: dict[tuple[int, int], EvidenceSentence] = {}
+    order = 0
     for row in (row for part in evidence for row in part.itertuples(index=False)):
-        key = (str(row.doc_id), int(row.page), int(row.sentence_start))
+        row_doc = str(row.doc_id)
+        if row_doc != doc_id:
+            if doc_id is not None:
+                finished.add(doc_id)
+                yield doc_id, [s for s in sentences.values() if s.mentions]
+            if row_doc in finished:
+                raise ReportInputError(f"evidence.parquet: the rows of document {row_doc!r} are not together "
+                                       "(the run writes each document's rows in one piece)")
+            doc_id, sentences = row_doc, {}
+        key = (int(row.page), int(row.sentence_start))
         item = sentences.get(key)
         if item is None:
             year = clean(row.year)
             item = sentences[key] = EvidenceSentence(
-                doc_id=key[0], page=key[1], sentence_start=key[2], sentence=str(row.sentence),
+                doc_id=row_doc, page=key[0], sentence_start=key[1], sentence=str(row.sentence),
                 stance=str(row.sentence_stance), probability=float(row.sentence_stance_probability),
                 gm_code=str(row.gm_code), municipality=str(row.municipality),
                 municipality_original=text(row.municipality_original), date=clean(row.date),
                 year=None if year is None else int(year), title=text(row.title), ref=str(row.ref),
-                doc_type=text(row.doc_type), source_url=text(row.source_url),
+                doc_type=text(row.doc_type), source_url=text(row.source_url), order=order,
             )
-        start = int(row.mention_start) - key[2]
-        end = int(row.mention_end) - key[2]
+            order += 1
+        start = int(row.mention_start) - key[1]
+        end = int(row.mention_end) - key[1]
         if 0 <= start < end <= len(item.sentence):
             item.mentions.append(Mention(start, end, str(row.mention), str(row.frame), str(row.subcategory),
                                          str(row.polarity), text(row.cue), text(row.cue_kind)))
-    return [s for s in sentences.values() if s.mentions]
-
-
-def strongest(sentences: Iterable[EvidenceSentence], per_stance: int) -> dict[str, list[EvidenceSentence]]:
-    """Per stance (regie, netwerk, zelfstandig) the `per_stance` most confident sentences."""
-    by_stance: dict[str, list[EvidenceSentence]] = {s: [] for s in FRAMES}
-    for sentence in sentences:
-        if sentence.stance in by_stance:
-            by_stance[sentence.stance].append(sentence)
-    return {stance: sorted(items, key=lambda s: s.strength, reverse=True)[:per_stance]
-            for stance, items in by_stance.items() if items}
+    if doc_id is not None:
+        yield doc_id, [s for s in sentences.values() if s.mentions]
 
 
 # -- highlighting --------------------------------------------------------------------
