@@ -164,8 +164,7 @@ class TableWriter:
         self.path = path
         self.buffer_rows = buffer_rows
         self._buffer: list[dict[str, Any]] = []
-        self._writer: pq.ParquetWriter | None = None
-        self._schema: pa_arrow.Schema | None = None
+        self._parquet = ParquetAppender(name, path)
         self.rows = 0
 
     def add(self, record: dict[str, Any]) -> None:
@@ -183,21 +182,44 @@ class TableWriter:
         if frame.empty:  # a batch whose documents were all rejected: nothing to add (or to type)
             return
         frame = validate(self.name, frame)
+        self._parquet.append(frame)
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        self._flush()
+        if not self._parquet.started:  # no batch at all: still write an empty table with the columns
+            pd.DataFrame({c: [] for c in SCHEMAS[self.name].columns}).to_parquet(self.path, index=False)
+            return
+        self._parquet.close()
+
+
+class ParquetAppender:
+    """DataFrames appended to one Parquet file of table `name`. The first fixes the file's
+    Arrow schema (a column with nothing but None in it gets its declared type, see
+    with_declared_types); later ones are converted to that schema."""
+
+    def __init__(self, name: str, path: Path) -> None:
+        self.name = name
+        self.path = path
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa_arrow.Schema | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._writer is not None
+
+    def append(self, frame: pd.DataFrame) -> None:
         table = pa_arrow.Table.from_pandas(frame, preserve_index=False, schema=self._schema)
         if self._writer is None:
             table = with_declared_types(self.name, table)
             self._schema = table.schema
             self._writer = pq.ParquetWriter(self.path, table.schema)
         self._writer.write_table(table)
-        self.rows += len(frame)
 
     def close(self) -> None:
-        self._flush()
-        if self._writer is None:  # no batch at all: still write an empty table with the columns
-            pd.DataFrame({c: [] for c in SCHEMAS[self.name].columns}).to_parquet(self.path, index=False)
-            return
-        self._writer.close()
-        self._writer = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
 
 # Arrow types for declared columns, for when a first batch has nothing but None in one.

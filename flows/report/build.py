@@ -337,7 +337,7 @@ class _Site:
         share_rows = [share_row(t("total"), m)] + [share_row(str(y["year"]), y) for y in years]
         shares_svg = shares_chart(share_rows, t, t("chart_shares_title", name=m["municipality"]))
 
-        evidence = self.evidence_by_gm.get(gm) or MunicipalityEvidence(STRONGEST_PER_STANCE, ALL_EVIDENCE_CAP)
+        evidence = self.evidence_by_gm[gm]
         strongest_rows = [(stance, self.t("evidence_for", stance=t.group("stance", stance), shown=len(rows), n=evidence.n_by_stance[stance]),
                            [self.evidence_row(s) for s in rows]) for stance, rows in evidence.strongest_by_stance()]
         all_rows = [self.evidence_row(s) for s in evidence.in_time.first()]

@@ -16,12 +16,10 @@ from typing import Callable, Iterable
 
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow as pa_arrow
-import pyarrow.parquet as pq
 
 from flows.report.data import RunTables
 from flows.report.labels import Labels
-from flows.tables import SCHEMAS, with_declared_types
+from flows.tables import SCHEMAS, ParquetAppender
 
 # export name (= the run table's name) -> its rows, in parts: the evidence table grows with
 # the corpus and is streamed from the run's file to the exports, never held whole.
@@ -74,30 +72,23 @@ def write_exports(tables: RunTables, folder: Path, labels: Labels) -> list[Expor
 def _write_parts(name: str, parts: Iterable[pd.DataFrame], parquet: Path, csv: Path) -> int:
     """Append each part to the Parquet and CSV files (the first part fixes the Parquet types;
     a column with nothing in it there gets its declared type). Returns the number of rows."""
-    writer: pq.ParquetWriter | None = None
-    schema: pa_arrow.Schema | None = None
+    parquet_file = ParquetAppender(name, parquet)
     rows = 0
     with open(csv, "w", encoding="utf-8", newline="") as csv_file:
         try:
             for part in parts:
                 frame = export_frame(name, part)
-                if writer is not None and frame.empty:
+                if parquet_file.started and frame.empty:
                     continue
-                table = pa_arrow.Table.from_pandas(frame, preserve_index=False, schema=schema)
-                if writer is None:
-                    table = with_declared_types(name, table)
-                    schema = table.schema
-                    writer = pq.ParquetWriter(parquet, schema)
-                writer.write_table(table)
+                parquet_file.append(frame)
                 csv_frame(frame).to_csv(csv_file, header=csv_file.tell() == 0, index=False, lineterminator="\n")
                 rows += len(frame)
-            if writer is None:  # no part at all: an empty table with the schema's columns
+            if not parquet_file.started:  # no part at all: an empty table with the schema's columns
                 frame = export_frame(name, pd.DataFrame({c: [] for c in SCHEMAS[name].columns}))
                 frame.to_parquet(parquet, index=False)
                 csv_frame(frame).to_csv(csv_file, index=False, lineterminator="\n")
         finally:
-            if writer is not None:
-                writer.close()
+            parquet_file.close()
     return rows
 
 
