@@ -16,6 +16,7 @@ from nlp.classifier import STANCES
 from nlp.language import NAMES_NL, guess_language
 
 PAGE_SEPARATOR = "\n\n"
+PROBABILITY_COLUMNS = [f"p_{stance}" for stance in STANCES]
 
 
 def join_pages(pages: Sequence[str]) -> tuple[str, list[int]]:
@@ -113,7 +114,7 @@ def classify_documents(analyser: Analyser, pending: list[PendingDocument]) -> di
                 {
                     "start": u.unit.start, "end": u.unit.end, "page": page_of(u.unit.start, starts),
                     "text": u.unit.text, "stance": u.stance, "evidence": u.bears_stance,
-                    **{f"p_{s}": round(float(p), 4) for s, p in zip(STANCES, u.probabilities)},
+                    **{column: round(p, 4) for column, p in zip(PROBABILITY_COLUMNS, u.probabilities.tolist())},
                 }
                 for u in result.units
             ],

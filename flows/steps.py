@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import datetime as dt
+import gc
 import resource
 import shutil
 import sys
@@ -58,6 +61,29 @@ def _analyser(nlp_config_json: str) -> Analyser:
 @lru_cache(maxsize=2)
 def _build_analyser(nlp_config_json: str) -> Analyser:
     return long_lived_analyser(NlpConfig.model_validate_json(nlp_config_json))
+
+
+def release_analysers() -> None:
+    """Free this process's spaCy pipelines and stance models once every batch is done: the
+    aggregation and the report would otherwise be built on top of them, and the report's peak
+    is the flow process's peak (bench/README.md, run 6). With the Dask runner they live in the
+    workers and there is nothing to free here."""
+    if not _build_analyser.cache_info().currsize:
+        return
+    _build_analyser.cache_clear()
+    gc.unfreeze()  # long_lived_analyser froze them out of the collector's view
+    gc.collect()
+    _return_free_memory()
+
+
+def _return_free_memory() -> None:
+    """glibc keeps freed heap pages of long-gone objects; malloc_trim hands them back."""
+    libc = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+    if libc:
+        try:
+            ctypes.CDLL(libc).malloc_trim(0)
+        except (OSError, AttributeError):  # another C library (musl): nothing to trim
+            pass
 
 
 @dataclass
@@ -246,6 +272,7 @@ def aggregate_stance(state: RunState) -> dict[str, pd.DataFrame]:
     """Municipality and municipality x year stance from the sentence stances."""
     for writer in state.writers.values():
         writer.close()
+    release_analysers()  # every batch is in: the pipelines are not needed any more
     folder, config = state.folder, state.config.aggregation
     # Counted per document batch by batch: the sentence table grows with the corpus.
     parts = []

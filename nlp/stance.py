@@ -28,10 +28,7 @@ GEEN = STANCES.index("geen")
 class UnitStance:
     unit: Unit
     probabilities: np.ndarray  # in STANCES order
-
-    @property
-    def stance(self) -> str:
-        return STANCES[int(np.argmax(self.probabilities))]
+    stance: str  # the most probable class (argmax of probabilities, taken once per text)
 
     @property
     def bears_stance(self) -> bool:
@@ -66,7 +63,8 @@ def reconcile_frames(frames: dict[str, str], stance: str) -> dict[str, str]:
 
 
 def text_stance(units: Sequence[Unit], probabilities: np.ndarray, mentions: list[Mention]) -> TextStance:
-    scored = [UnitStance(u, p) for u, p in zip(units, probabilities)]
+    best = np.argmax(probabilities, axis=1).tolist() if len(units) else []
+    scored = [UnitStance(u, p, STANCES[i]) for u, p, i in zip(units, probabilities, best)]
     stance, combined = combine_units(scored)
     frames = reconcile_frames(dominant_polarities(mentions), stance)
     return TextStance(stance, {s: round(float(v), 4) for s, v in zip(STANCES, combined)}, frames, mentions, scored)

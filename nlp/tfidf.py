@@ -45,11 +45,12 @@ class FittedTfidf:
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         columns = [self._char_columns(t) if self.char else self._token_columns(t) for t in texts]
-        lengths = [len(c) for c in columns]
-        rows = np.repeat(np.arange(len(texts)), lengths)
-        flat = np.fromiter(chain.from_iterable(columns), dtype=np.int64, count=sum(lengths))
-        # Duplicates are summed: the counts CountVectorizer would give, with sorted indices.
-        counts = sp.csr_matrix((np.ones(len(flat)), (rows, flat)), shape=(len(texts), len(self.vocabulary)))
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum([len(c) for c in columns], out=indptr[1:])
+        flat = np.fromiter(chain.from_iterable(columns), dtype=np.int64, count=int(indptr[-1]))
+        # Built as CSR directly (each row's columns in a row); summing the duplicates gives the
+        # counts CountVectorizer would give, with sorted indices.
+        counts = sp.csr_matrix((np.ones(len(flat)), flat, indptr), shape=(len(texts), len(self.vocabulary)))
         counts.sum_duplicates()
         return self._weighted(counts)
 

@@ -10,6 +10,7 @@ templates escape them, so nothing in a document can become markup.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
@@ -25,7 +26,9 @@ _CUE_PART_SPLIT = re.compile(r"\s*(?:\u2026|\.\.\.)\s*")
 _WHITESPACE = re.compile(r"\s+")
 
 
-@dataclass(frozen=True)
+# slots: the report keeps some 150,000 of these per run (bench/README.md, run 6), and a
+# __dict__ per object was most of their memory.
+@dataclass(frozen=True, slots=True)
 class Mention:
     start: int  # within the sentence
     end: int
@@ -41,7 +44,7 @@ class Mention:
         return bool(self.cue) and self.cue_kind != "document"
 
 
-@dataclass
+@dataclass(slots=True)
 class EvidenceSentence:
     doc_id: str
     page: int
@@ -112,27 +115,47 @@ def sentences_by_document(evidence: Iterable[pd.DataFrame]) -> Iterator[tuple[st
             if row_doc in finished:
                 raise ReportInputError(f"evidence.parquet: the rows of document {row_doc!r} are not together "
                                        "(the run writes each document's rows in one piece)")
-            doc_id, sentences = row_doc, {}
+            doc_id, sentences, document = row_doc, {}, _document_fields(row)
         key = (int(row.page), int(row.sentence_start))
         item = sentences.get(key)
         if item is None:
-            year = clean(row.year)
             item = sentences[key] = EvidenceSentence(
-                doc_id=row_doc, page=key[0], sentence_start=key[1], sentence=str(row.sentence),
-                stance=str(row.sentence_stance), probability=float(row.sentence_stance_probability),
-                gm_code=str(row.gm_code), municipality=str(row.municipality),
-                municipality_original=text(row.municipality_original), date=clean(row.date),
-                year=None if year is None else int(year), title=text(row.title), ref=str(row.ref),
-                doc_type=text(row.doc_type), source_url=text(row.source_url), order=order,
+                page=key[0], sentence_start=key[1], sentence=str(row.sentence),
+                stance=_shared(row.sentence_stance), probability=float(row.sentence_stance_probability),
+                order=order, **document,
             )
             order += 1
         start = int(row.mention_start) - key[1]
         end = int(row.mention_end) - key[1]
         if 0 <= start < end <= len(item.sentence):
-            item.mentions.append(Mention(start, end, str(row.mention), str(row.frame), str(row.subcategory),
-                                         str(row.polarity), text(row.cue), text(row.cue_kind)))
+            item.mentions.append(Mention(start, end, _shared(row.mention), _shared(row.frame), _shared(row.subcategory),
+                                         _shared(row.polarity), _shared_text(row.cue), _shared_text(row.cue_kind)))
     if doc_id is not None:
         yield doc_id, [s for s in sentences.values() if s.mentions]
+
+
+def _document_fields(row: Any) -> dict[str, Any]:
+    """A document's fields, read once from its first row: its sentences share these objects
+    instead of each holding copies (the report keeps many sentences, memory per sentence counts)."""
+    year = clean(row.year)
+    return {
+        "doc_id": str(row.doc_id), "gm_code": _shared(row.gm_code), "municipality": _shared(row.municipality),
+        "municipality_original": _shared_text(row.municipality_original), "date": clean(row.date),
+        "year": None if year is None else int(year), "title": text(row.title), "ref": str(row.ref),
+        "doc_type": _shared_text(row.doc_type), "source_url": text(row.source_url),
+    }
+
+
+def _shared(value: Any) -> str:
+    """str(value), one object per distinct string: frames, polarities, stances and municipality
+    names repeat across many thousands of rows."""
+    return sys.intern(str(value))
+
+
+def _shared_text(value: Any) -> str | None:
+    """text(value) (None when missing), one object per distinct string."""
+    value = text(value)
+    return None if value is None else sys.intern(value)
 
 
 # -- highlighting --------------------------------------------------------------------
