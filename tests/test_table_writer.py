@@ -6,7 +6,7 @@ import datetime as dt
 
 import pyarrow.parquet as pq
 
-from flows.tables import TableWriter, records_frame
+from flows.tables import TableWriter, copy_without, records_frame
 
 EVIDENCE = {
     "doc_id": "a", "ref": "gm/2020-01-01_x.txt", "gm_code": "GM0001", "municipality": "M", "municipality_original": "M",
@@ -37,3 +37,22 @@ def test_empty_batches_are_skipped(tmp_path):
     writer.write(records_frame([], "sentences"))
     writer.close()
     assert pq.read_table(tmp_path / "sentences.parquet").num_rows == 1
+
+
+def test_copy_without_drops_the_excluded_rows_one_row_group_at_a_time(tmp_path):
+    source, target = tmp_path / "ingested.parquet", tmp_path / "documents.parquet"
+    writer = TableWriter("evidence", source, buffer_rows=2)
+    for doc_id in "abcde":
+        writer.add({**EVIDENCE, "doc_id": doc_id})
+    writer.close()
+    assert pq.ParquetFile(source).num_row_groups == 3
+
+    assert copy_without(source, target, "doc_id", {"b", "e"}) == 3
+
+    copied = pq.ParquetFile(target)
+    assert copied.read().column("doc_id").to_pylist() == ["a", "c", "d"]
+    assert copied.schema_arrow == pq.ParquetFile(source).schema_arrow
+    # Row group by row group, never the whole table at once (it holds every page text).
+    assert [copied.metadata.row_group(i).num_rows for i in range(copied.num_row_groups)] == [1, 2]  # [a, b], [c, d], [e]
+    assert copy_without(source, tmp_path / "none.parquet", "doc_id", set("abcde")) == 0
+    assert pq.ParquetFile(tmp_path / "none.parquet").schema_arrow == copied.schema_arrow
