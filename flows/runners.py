@@ -25,7 +25,8 @@ def make_task_runner(config: RunConfig) -> Any:
         if config.dask_address:
             return DaskTaskRunner(address=config.dask_address)
         return DaskTaskRunner(cluster_kwargs={"n_workers": config.dask_workers, "threads_per_worker": 1,
-                                              "processes": True, "dashboard_address": None})
+                                              "processes": True, "dashboard_address": None,
+                                              "preload": ["flows.dask_worker_logging"]})
     return ThreadPoolTaskRunner(max_workers=config.batches_in_flight)
 
 
