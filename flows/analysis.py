@@ -11,12 +11,13 @@ import bisect
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from flows.tables import probability_column
 from nlp.analyser import Analysed, Analyser, analyse_doc
 from nlp.classifier import STANCES
 from nlp.language import NAMES_NL, guess_language
 
 PAGE_SEPARATOR = "\n\n"
-PROBABILITY_COLUMNS = [f"p_{stance}" for stance in STANCES]
+PROBABILITY_COLUMNS = [probability_column(stance) for stance in STANCES]
 
 
 def join_pages(pages: Sequence[str]) -> tuple[str, list[int]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from flows.tables import records_frame
+from flows.tables import probability_column, records_frame
 
 DOCUMENT_META = ["ref", "gm_code", "municipality", "municipality_original", "date", "year", "doc_type", "title", "source_url"]
 
@@ -36,14 +36,14 @@ def batch_tables(meta: pd.DataFrame, results: dict[str, tuple[dict[str, Any], bo
                 "cue": m["cue"], "cue_kind": m["cue_kind"], "mention": m["text"], "mention_start": m["start"],
                 "mention_end": m["end"], "sentence": m["sentence"], "sentence_start": m["sentence_start"],
                 "sentence_stance": unit["stance"] if unit else "geen",
-                "sentence_stance_probability": float(unit[f"p_{unit['stance']}"]) if unit else 0.0,
+                "sentence_stance_probability": float(unit[probability_column(unit["stance"])]) if unit else 0.0,
             })
         probabilities = record["probabilities"]
         documents.append({
             "doc_id": doc_id, "gm_code": doc["gm_code"], "municipality": doc["municipality"], "year": year,
             "n_sentences": int(record["n_sentences"]), "n_tokens": int(record["n_tokens"]),
             "n_mentions": len(record["mentions"]), "stance": record["stance"],
-            **{f"p_{s}": float(v) for s, v in probabilities.items()},
+            **{probability_column(s): float(v) for s, v in probabilities.items()},
             "frames": json.dumps(record["frames"], ensure_ascii=False), "from_cache": bool(from_cache),
         })
     return {

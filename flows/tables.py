@@ -16,6 +16,11 @@ import pyarrow.compute  # noqa: F401  (registers pa_arrow.compute)
 import pyarrow.parquet as pq
 
 STANCE_VALUES = ["regie", "netwerk", "zelfstandig", "geen"]
+
+
+def probability_column(stance: str) -> str:
+    """The column holding a stance's probability in the sentence and document tables."""
+    return f"p_{stance}"
 FRAME_VALUES = ["regie", "netwerk", "zelfstandig"]
 POLARITY_VALUES = ["endorse", "reject", "neutral"]
 CATEGORY_VALUES = ["regiegemeente", "netwerkgemeente", "hybride", "zelfstandig", "onvoldoende bewijs"]
@@ -53,7 +58,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "text": pa.Column(str),
         "stance": pa.Column(str, pa.Check.isin(STANCE_VALUES)),
         "evidence": pa.Column(bool),
-        **{f"p_{s}": pa.Column(float, **_prob) for s in STANCE_VALUES},
+        **{probability_column(s): pa.Column(float, **_prob) for s in STANCE_VALUES},
     }, strict=True),
     "evidence": pa.DataFrameSchema({
         "doc_id": pa.Column(str),
@@ -89,7 +94,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "n_tokens": pa.Column(int, pa.Check.ge(0)),
         "n_mentions": pa.Column(int, pa.Check.ge(0)),
         "stance": pa.Column(str, pa.Check.isin(STANCE_VALUES)),
-        **{f"p_{s}": pa.Column(float, **_prob) for s in STANCE_VALUES},
+        **{probability_column(s): pa.Column(float, **_prob) for s in STANCE_VALUES},
         "frames": pa.Column(str),
         "from_cache": pa.Column(bool),
     }, strict=True),
