@@ -13,13 +13,17 @@ from flows.dask_worker_logging import HeartbeatFailureAsWarning, install
 from flows.runners import make_task_runner
 
 
-def logged(logger: logging.Logger, log) -> str:
+def logged_exception(logger: logging.Logger, message: str, error: Exception) -> str:
+    """What `logger.exception(message)` writes while `error` is being handled, as distributed does."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
     logger.addHandler(handler)
     try:
-        log()
+        try:
+            raise error
+        except type(error):
+            logger.exception(message)
     finally:
         logger.removeHandler(handler)
     return stream.getvalue()
@@ -31,13 +35,7 @@ def test_heartbeat_failure_becomes_a_one_line_warning():
     install(logger.name)  # a second preload adds no second filter
     assert sum(isinstance(f, HeartbeatFailureAsWarning) for f in logger.filters) == 1
 
-    def heartbeat_race() -> None:
-        try:
-            raise OSError("Stream is closed")
-        except OSError:
-            logger.exception("Failed to communicate with scheduler during heartbeat.")
-
-    text = logged(logger, heartbeat_race)
+    text = logged_exception(logger, "Failed to communicate with scheduler during heartbeat.", OSError("Stream is closed"))
     assert text == ("WARNING test.dask.worker.heartbeat Failed to communicate with scheduler during heartbeat: "
                     "OSError: Stream is closed\n")
 
@@ -46,13 +44,7 @@ def test_other_errors_keep_their_level_and_traceback():
     logger = logging.getLogger("test.dask.worker.other")
     install(logger.name)
 
-    def task_failure() -> None:
-        try:
-            raise ValueError("bad batch")
-        except ValueError:
-            logger.exception("Compute Failed")
-
-    text = logged(logger, task_failure)
+    text = logged_exception(logger, "Compute Failed", ValueError("bad batch"))
     assert text.startswith("ERROR test.dask.worker.other Compute Failed\nTraceback")
     assert "ValueError: bad batch" in text
 
