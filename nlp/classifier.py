@@ -178,10 +178,12 @@ class _FastFeatures:
         features = feature_rows(units, self.feature_names)
         blocks = []
         for name, part in self.parts:
-            block = part.transform(texts) if isinstance(part, FittedTfidf) else features[:, part]
+            # Every block CSR: scipy then stacks them row by row; with a dense block among
+            # them it went through COO and re-sorted the whole matrix.
+            block = part.transform(texts) if isinstance(part, FittedTfidf) else sp.csr_matrix(features[:, part])
             weight = self.weights.get(name)
             blocks.append(block if weight is None else block * weight)
-        return sp.hstack(blocks).tocsr()
+        return sp.hstack(blocks, format="csr")
 
 
 def training_hash(texts: Sequence[str], labels: Sequence[str]) -> str:

@@ -44,15 +44,25 @@ class FittedTfidf:
         self._word_columns = Memo()  # char_wb: word -> its n-grams' columns (with repeats)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        columns = [self._char_columns(t) if self.char else self._token_columns(t) for t in texts]
-        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum([len(c) for c in columns], out=indptr[1:])
-        flat = np.fromiter(chain.from_iterable(columns), dtype=np.int64, count=int(indptr[-1]))
-        # Built as CSR directly (each row's columns in a row); summing the duplicates gives the
-        # counts CountVectorizer would give, with sorted indices.
-        counts = sp.csr_matrix((np.ones(len(flat)), flat, indptr), shape=(len(texts), len(self.vocabulary)))
-        counts.sum_duplicates()
+        counts = self._char_counts(texts) if self.char else _counts([self._token_columns(t) for t in texts], len(self.vocabulary))
         return self._weighted(counts)
+
+    def _char_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """(texts x words) @ (words x n-grams): each distinct word's n-grams are listed once per
+        call, not once per occurrence (a corpus's texts hold ~18 n-gram columns per word)."""
+        words: dict[str, int] = {}  # this call's distinct words, numbered in order of appearance
+        number = words.setdefault
+        per_text = [[number(w, len(words)) for w in t.lower().split()] for t in texts]
+        memo = self._word_columns
+        grams = []
+        for word in words:
+            columns = memo.get(word)
+            if columns is None:
+                columns = memo[word] = self._ngram_columns(word)
+            grams.append(columns)
+        counts = _counts(per_text, len(words)) @ _counts(grams, len(self.vocabulary))
+        counts.sort_indices()
+        return counts
 
     def _weighted(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """TfidfTransformer.transform's operations on the counts."""
@@ -63,16 +73,6 @@ class FittedTfidf:
         if self.vectorizer.norm is not None:
             counts = normalize(counts, norm=self.vectorizer.norm, copy=False)
         return counts
-
-    def _char_columns(self, text: str) -> list[int]:
-        found: list[int] = []
-        memo = self._word_columns
-        for word in text.lower().split():
-            columns = memo.get(word)
-            if columns is None:
-                columns = memo[word] = self._ngram_columns(word)
-            found.extend(columns)
-        return found
 
     def _ngram_columns(self, word: str) -> list[int]:
         """sklearn's _char_wb_ngrams for one word, as vocabulary columns."""
@@ -91,3 +91,14 @@ class FittedTfidf:
         grams = tokens if self.ngram_range[1] == 1 else tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
         vocabulary = self.vocabulary
         return [vocabulary[g] for g in grams if g in vocabulary]
+
+
+def _counts(rows: Sequence[list[int]], n_columns: int) -> sp.csr_matrix:
+    """A count matrix from each row's column numbers (repeats count): built as CSR directly,
+    duplicates summed, indices sorted, as CountVectorizer gives them."""
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(r) for r in rows], out=indptr[1:])
+    flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=int(indptr[-1]))
+    counts = sp.csr_matrix((np.ones(len(flat)), flat, indptr), shape=(len(rows), n_columns))
+    counts.sum_duplicates()
+    return counts
