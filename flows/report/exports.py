@@ -54,7 +54,9 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         series = out[column]
-        if series.dtype == object or pd.api.types.is_string_dtype(series):
+        if isinstance(series.dtype, pd.StringDtype):  # vectorised (Arrow); missing stays missing
+            out[column] = series.str.replace(_BREAKS.pattern, " ", regex=True)
+        elif series.dtype == object:  # may mix strings with other values: only strings change
             out[column] = series.map(lambda v: _BREAKS.sub(" ", v) if isinstance(v, str) else v)
     return out
 
