@@ -22,7 +22,7 @@ from flows.ingest import DOCUMENT_COLUMNS, DUPLICATE_COLUMNS, REJECTED_COLUMNS
 from flows.report import ReportInputError, ReportLanguageError, build_report
 from flows.report.artifacts import final_run_dir, md, stance_table, summary_markdown
 from flows.report.data import document_file_names, load_run, web_url
-from flows.report.exports import EXPORTS, describe
+from flows.report.exports import EXPORTS, csv_frame, describe
 from flows.report.kwic import Highlighter, Piece, cue_spans, pieces_html, sentences_by_document
 from flows.report.labels import LABELS_PATH, Labels
 from flows.tables import SCHEMAS, validate
@@ -301,6 +301,18 @@ def test_exports_match_the_run_tables(run_dir):
     rows = evidence.dropna(subset=["mention"])
     for row in rows.itertuples():  # offsets still valid after replacing line breaks
         assert row.sentence[row.mention_start - row.sentence_start:row.mention_end - row.sentence_start] == row.mention
+
+
+def test_csv_frame_replaces_line_breaks_one_for_one_and_keeps_other_values():
+    frame = pd.DataFrame({
+        "text": pd.Series(["a\r\nb\tc\x0bd\x0ce", None, "al goed"], dtype="str"),
+        "mixed": pd.Series(["x\ny", 3, None], dtype=object),
+        "number": [1.5, 2.0, None],
+    })
+    out = csv_frame(frame)
+    assert out["text"].tolist()[0] == "a  b c d e" and pd.isna(out["text"][1]) and out["text"][2] == "al goed"
+    assert out["mixed"].tolist() == ["x y", 3, None]
+    assert out["number"].equals(frame["number"]) and frame["text"][0] == "a\r\nb\tc\x0bd\x0ce"  # input untouched
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
