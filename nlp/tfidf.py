@@ -44,8 +44,9 @@ class FittedTfidf:
         self._word_columns = Memo()  # char_wb: word -> its n-grams' columns (with repeats)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        counts = self._char_counts(texts) if self.char else _counts([self._token_columns(t) for t in texts], len(self.vocabulary))
-        return self._weighted(counts)
+        if self.char:
+            return self._weighted(self._char_counts(texts))
+        return self._weighted(_counts([self._token_columns(t) for t in texts], len(self.vocabulary)))
 
     def _char_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """(texts x words) @ (words x n-grams): each distinct word's n-grams are listed once per
