@@ -16,14 +16,15 @@ import pyarrow.compute  # noqa: F401  (registers pa_arrow.compute)
 import pyarrow.parquet as pq
 
 STANCE_VALUES = ["regie", "netwerk", "zelfstandig", "geen"]
+FRAME_VALUES = ["regie", "netwerk", "zelfstandig"]
+POLARITY_VALUES = ["endorse", "reject", "neutral"]
+CATEGORY_VALUES = ["regiegemeente", "netwerkgemeente", "hybride", "zelfstandig", "onvoldoende bewijs"]
 
 
 def probability_column(stance: str) -> str:
     """The column holding a stance's probability in the sentence and document tables."""
     return f"p_{stance}"
-FRAME_VALUES = ["regie", "netwerk", "zelfstandig"]
-POLARITY_VALUES = ["endorse", "reject", "neutral"]
-CATEGORY_VALUES = ["regiegemeente", "netwerkgemeente", "hybride", "zelfstandig", "onvoldoende bewijs"]
+
 
 _prob = dict(checks=pa.Check.in_range(0.0, 1.0))
 _gm = dict(checks=pa.Check.str_matches(r"^GM\d{4}$"))
