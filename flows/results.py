@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from flows.analysis import PROBABILITY_COLUMNS  # the keys classify_documents writes
 from flows.tables import probability_column, records_frame
 
 DOCUMENT_META = ["ref", "gm_code", "municipality", "municipality_original", "date", "year", "doc_type", "title", "source_url"]
@@ -27,7 +28,7 @@ def batch_tables(meta: pd.DataFrame, results: dict[str, tuple[dict[str, Any], bo
         for index, s in enumerate(record["sentences"]):
             sentences.append({"doc_id": doc_id, "sentence_index": index, "page": s["page"], "start": s["start"],
                               "end": s["end"], "text": s["text"], "stance": s["stance"], "evidence": s["evidence"],
-                              **{k: v for k, v in s.items() if k.startswith("p_")}})
+                              **{c: s.get(c) for c in PROBABILITY_COLUMNS}})
         for m in record["mentions"]:
             if m["polarity"] not in ("endorse", "reject"):
                 continue
