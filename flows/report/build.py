@@ -27,6 +27,7 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 from collections import Counter, defaultdict
 from importlib import metadata
@@ -160,13 +161,16 @@ class _Site:
                        "css": Markup(css), "script": Markup(script), "csp": csp}
         documents = tables.documents
         self.doc_files = document_file_names([str(d) for d in documents["doc_id"]]) if len(documents) else {}
-        self.doc_meta = {str(r["doc_id"]): {k: clean(v) for k, v in r.items()} for r in documents.to_dict("records")}
-        # Grouped once: scanning every document for each municipality grew with their product.
-        self.doc_ids_by_gm: dict[str, list[str]] = defaultdict(list)
-        for doc_id, d in self.doc_meta.items():
-            self.doc_ids_by_gm[str(d.get("gm_code"))].append(doc_id)
+        # The documents' metadata stays in the table (Arrow columns): as Python values for every
+        # document it took ~2 KB a document, the largest part of the report's memory at 50,000
+        # documents. A municipality page takes its documents' rows (grouped once: scanning every
+        # document for each municipality grew with their product); document pages stream theirs.
+        self.doc_rows_by_gm: dict[str, Any] = \
+            {str(gm): rows for gm, rows in documents.groupby("gm_code", sort=False).indices.items()} if len(documents) else {}
         stance = tables.document_stance
-        self.doc_stance = dict(zip(stance["doc_id"].astype(str), stance["stance"].astype(str))) if len(stance) else {}
+        # four distinct values: interned, a document costs its dict entry only
+        self.doc_stance = dict(zip(stance["doc_id"].astype(str), map(sys.intern, stance["stance"].astype(str)))) \
+            if len(stance) else {}
         # What the municipality pages show of the evidence, filled while the document pages
         # are written (the only pass over the evidence table after the exports).
         self.evidence_by_gm: dict[str, MunicipalityEvidence] = defaultdict(
@@ -342,8 +346,10 @@ class _Site:
                            [self.evidence_row(s) for s in rows]) for stance, rows in evidence.strongest_by_stance()]
         all_rows = [self.evidence_row(s) for s in evidence.in_time.first()]
         documents = []
-        for doc_id in self.doc_ids_by_gm.get(gm, []):
-            d = self.doc_meta[doc_id]
+        rows = self.tables.documents.iloc[self.doc_rows_by_gm.get(gm, [])]
+        for record in rows.to_dict("records"):
+            d = {k: clean(v) for k, v in record.items()}
+            doc_id = str(d["doc_id"])
             original = text(d.get("municipality_original"))
             source = web_url(d.get("source_url"))
             documents.append({
@@ -402,10 +408,10 @@ class _Site:
         """Each document's page, its evidence read alongside; every evidence sentence then goes
         to its municipality's page selection."""
         evidence = DocumentEvidence(sentences_by_document(self.tables.iter_evidence()), self.tables.evidence_doc_ids())
-        for doc_id, pages in self.tables.iter_pages():
+        for d, pages in self.tables.iter_documents():
+            doc_id = str(d["doc_id"])
             sentences = evidence.take(doc_id)
-            d = self.doc_meta.get(doc_id)
-            if d is not None and doc_id in self.doc_files:
+            if doc_id in self.doc_files:
                 self.write_document(doc_id, d, pages, sentences)
             for s in sentences:
                 self.evidence_by_gm[s.gm_code].add(s)

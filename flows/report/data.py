@@ -21,9 +21,14 @@ REQUIRED_FILES = (
     "run.json", "documents.parquet", "evidence.parquet",
     "municipality_stance.parquet", "municipality_year_stance.parquet",
 )
-# Older or partial runs may lack these; the report then shows them as empty.
+# The document columns the pages show. documents.parquet has more (and the page texts, which
+# are streamed): the report holds these for every document, so it holds no more than these.
+DOCUMENT_COLUMNS = ["doc_id", "gm_code", "municipality", "municipality_original", "date", "doc_type", "title",
+                    "ref", "source_url", "n_pages"]
+# Older or partial runs may lack these; the report then shows them as empty. The columns are
+# those the report reads.
 OPTIONAL_TABLES = {
-    "document_stance": list(SCHEMAS["document_stance"].columns),
+    "document_stance": ["doc_id", "stance"],
     "rejected": ["ref", "source", "stage", "reason_code", "reason", "municipality_input", "input_sha256"],
     "duplicates": ["ref", "source", "duplicate_of_ref", "doc_id"],
 }
@@ -106,8 +111,8 @@ def municipality_file_name(gm_code: str) -> str:
 class RunTables:
     run_dir: Path
     run: dict[str, Any]
-    documents: pd.DataFrame  # without the page texts (see iter_pages)
-    document_stance: pd.DataFrame
+    documents: pd.DataFrame  # DOCUMENT_COLUMNS, without the page texts (see iter_documents)
+    document_stance: pd.DataFrame  # doc_id, stance
     municipalities: pd.DataFrame
     municipality_years: pd.DataFrame
     rejected: pd.DataFrame
@@ -142,14 +147,19 @@ class RunTables:
             for frame in iter_frames(path, None, batch_rows):
                 yield _with_columns(frame, "evidence")
 
-    def iter_pages(self) -> Iterator[tuple[str, list[str]]]:
-        """(doc_id, page texts) for every document, streamed batch by batch."""
+    def iter_documents(self, batch_rows: int = 64) -> Iterator[tuple[dict[str, Any], list[str]]]:
+        """({column: value} of DOCUMENT_COLUMNS, page texts) for every document, streamed batch
+        by batch; missing values are None."""
         source = pq.ParquetFile(self.run_dir / "documents.parquet")
-        if "pages" not in source.schema_arrow.names:
+        names = source.schema_arrow.names
+        if "pages" not in names:
             return
-        for batch in source.iter_batches(columns=["doc_id", "pages"], batch_size=64):
-            for doc_id, pages in zip(batch.column("doc_id").to_pylist(), batch.column("pages").to_pylist()):
-                yield str(doc_id), [str(p) for p in (pages or [])]
+        columns = [c for c in DOCUMENT_COLUMNS if c in names]
+        with _reading(self.run_dir / "documents.parquet"):
+            for batch in source.iter_batches(columns=[*columns, "pages"], batch_size=batch_rows):
+                for row in batch.to_pylist():
+                    pages = row.pop("pages")
+                    yield ({c: clean(row.get(c)) for c in DOCUMENT_COLUMNS}, [str(p) for p in (pages or [])])
 
 
 def _outputs_of(run_dir: Path) -> str | None:
@@ -191,15 +201,15 @@ def load_run(run_dir: Path, summary_only: bool = False) -> RunTables:
     def empty(columns: list[str]) -> pd.DataFrame:
         return pd.DataFrame({c: [] for c in columns})
 
-    doc_columns = [c for c in pq.ParquetFile(run_dir / "documents.parquet").schema_arrow.names if c != "pages"]
     optional = {}
     for name, columns in OPTIONAL_TABLES.items():
         path = run_dir / f"{name}.parquet"
-        optional[name] = read(name) if path.is_file() and not summary_only else empty(columns)
+        optional[name] = _with_columns(read(name, columns), columns) if path.is_file() and not summary_only \
+            else empty(columns)
     tables = RunTables(
         run_dir=run_dir,
         run=run,
-        documents=empty(doc_columns) if summary_only else read("documents", doc_columns),
+        documents=empty(DOCUMENT_COLUMNS) if summary_only else _with_columns(read("documents", DOCUMENT_COLUMNS), DOCUMENT_COLUMNS),
         municipalities=read("municipality_stance"),
         municipality_years=read("municipality_year_stance"),
         **optional,
@@ -234,8 +244,9 @@ def _check_columns(schema: str, columns: Iterable[str], n_rows: int) -> None:
         raise ReportInputError(f"{schema}.parquet lacks column(s) {', '.join(absent)}")
 
 
-def _with_columns(frame: pd.DataFrame, schema: str) -> pd.DataFrame:
-    for column in SCHEMAS[schema].columns:  # an empty table written without columns
+def _with_columns(frame: pd.DataFrame, schema: str | list[str]) -> pd.DataFrame:
+    """The frame with every column of the schema (or list), missing ones empty."""
+    for column in (SCHEMAS[schema].columns if isinstance(schema, str) else schema):  # a table written without them
         if column not in frame.columns:
             frame[column] = pd.Series(dtype=object)
     return frame
