@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from flows.tables import probability_column
-from nlp.analyser import Analysed, Analyser, analyse_doc
-from nlp.classifier import STANCES
-from nlp.language import NAMES_NL, guess_language
+from nlp.model_card import STANCES
+
+if TYPE_CHECKING:  # spaCy and scikit-learn are imported by the tasks that analyse, not by the flow
+    from nlp.analyser import Analysed, Analyser
 
 PAGE_SEPARATOR = "\n\n"
 PROBABILITY_COLUMNS = [probability_column(stance) for stance in STANCES]
@@ -68,6 +69,9 @@ class AnalyseOutcome:
 
 def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]]) -> AnalyseOutcome:
     """spaCy analysis of documents ({doc_id, cache_key, pages}); non-Dutch ones are rejected."""
+    from nlp.analyser import analyse_doc
+    from nlp.language import NAMES_NL, guess_language
+
     outcome = AnalyseOutcome()
     joined = {d["doc_id"]: join_pages(list(d["pages"])) for d in documents}
     # spaCy refuses a text over nlp.max_length with an exception that would end the whole run.

@@ -78,7 +78,7 @@ def run(
         from flows.pipeline import regiescan_flow
         from flows.runners import make_task_runner
         from flows.sources.ori import OriError
-        from nlp.classifier import ModelError
+        from nlp.model_card import ModelError
 
         try:
             with prefect_api(server):
@@ -110,7 +110,7 @@ def check_source(settings: RunConfig) -> None:
 
 def check_setup(settings: RunConfig) -> None:
     """Fail before Prefect starts when the lexicon, model or output folder cannot work."""
-    from nlp.classifier import ModelError, read_model_card
+    from nlp.model_card import ModelError, read_model_card
     from nlp.lexicon import LexiconError
     from nlp.pipeline import configured_lexicon
 

@@ -64,7 +64,7 @@ def classify(
     Output lines: {"id", "stance", "probabilities", "frames", "evidence"} (see README).
     """
     from nlp.analyser import long_lived_analyser
-    from nlp.classifier import ModelError
+    from nlp.model_card import ModelError
     from nlp.stance import evidence_records
 
     try:
@@ -136,7 +136,7 @@ def eval_stance(
 ) -> None:
     """Stance macro-F1 of the model and of a plain keyword count, measured in the same run."""
     from nlp.analyser import long_lived_analyser
-    from nlp.classifier import ModelError
+    from nlp.model_card import ModelError
     from nlp.evaluate import GoldError, evaluate_stance, read_gold
 
     try:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pandas as pd
 from prefect import task
@@ -35,10 +35,12 @@ from flows.sources.folder import FolderSource
 from flows.tables import SCHEMAS, TableWriter, copy_without, iter_frames, iter_records, validate
 from flows.unchanged import RunInputs, input_key, unchanged_run
 from nlp.aggregate import aggregate, per_document_counts, sum_counts, trend
-from nlp.analyser import Analyser, long_lived_analyser
-from nlp.classifier import read_model_card
 from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH
+from nlp.model_card import read_model_card
 from nlp.pipeline import NlpConfig, configured_lexicon
+
+if TYPE_CHECKING:
+    from nlp.analyser import Analyser
 
 # Results are cached by content hash inside the steps themselves, not by Prefect's input
 # hashing (which would hash whole corpora and client objects on every call).
@@ -60,6 +62,8 @@ def _analyser(nlp_config_json: str) -> Analyser:
 
 @lru_cache(maxsize=2)
 def _build_analyser(nlp_config_json: str) -> Analyser:
+    from nlp.analyser import long_lived_analyser  # spaCy and scikit-learn: only where a batch is analysed
+
     return long_lived_analyser(NlpConfig.model_validate_json(nlp_config_json))
 
 

@@ -23,15 +23,12 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
+from nlp.model_card import CARD_JSON, CARD_MD, MODEL_DIR, STANCES, ModelError, check_lexicon, render_card
 from nlp.tfidf import FittedTfidf
 from nlp.units import Unit
 
-STANCES = ("regie", "netwerk", "zelfstandig", "geen")
 MODEL_FORMAT = "regiescan-stance/1"
-MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILE = "stance_model.skops"
-CARD_JSON = "model_card.json"
-CARD_MD = "model_card.md"
 
 # The only types a model file may contain; skops refuses anything else (no arbitrary code).
 TRUSTED_TYPES = [
@@ -44,10 +41,6 @@ TRUSTED_TYPES = [
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.linear_model._logistic.LogisticRegression",
 ]
-
-
-class ModelError(RuntimeError):
-    """A model file that is missing, untrusted or does not fit the current lexicon."""
 
 
 @dataclass(frozen=True)
@@ -222,32 +215,12 @@ def save_model(model: StanceModel, directory: Path = MODEL_DIR) -> None:
     import skops.io as sio
 
     from flows.outputs import atomic_write_bytes, atomic_write_json, atomic_write_text
-    from nlp.model_card import render_card
 
     payload = {"format": MODEL_FORMAT, "card_json": json.dumps(model.card, sort_keys=True),
                "feature_names": list(model.feature_names), "pipeline": model.pipeline}
     atomic_write_bytes(directory / MODEL_FILE, sio.dumps(payload))
     atomic_write_json(directory / CARD_JSON, model.card)
     atomic_write_text(directory / CARD_MD, render_card(model.card))
-
-
-def _check_lexicon(card: dict[str, Any], expected_lexicon: str | None) -> None:
-    if expected_lexicon is not None and card.get("lexicon_version") != expected_lexicon:
-        raise ModelError(
-            f"the stance model was trained with lexicon {card.get('lexicon_version')}, but the lexicon in use "
-            f"is {expected_lexicon}; retrain with `regiescan train` (or restore the lexicon it was built for)"
-        )
-
-
-def read_model_card(directory: Path = MODEL_DIR, expected_lexicon: str | None = None) -> dict[str, Any]:
-    """The model's card without loading the model (cheap: for versions and provenance)."""
-    path = directory / CARD_JSON
-    try:
-        card: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"no readable model card at {path}; train a model with `regiescan train`") from exc
-    _check_lexicon(card, expected_lexicon)
-    return card
 
 
 def load_model(directory: Path = MODEL_DIR, expected_lexicon: str | None = None) -> StanceModel:
@@ -269,5 +242,5 @@ def load_model(directory: Path = MODEL_DIR, expected_lexicon: str | None = None)
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ModelError(f"{path} is not a {MODEL_FORMAT} model file")
     card = json.loads(payload["card_json"])
-    _check_lexicon(card, expected_lexicon)
+    check_lexicon(card, expected_lexicon)
     return StanceModel(payload["pipeline"], list(payload["feature_names"]), card)

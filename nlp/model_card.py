@@ -1,8 +1,39 @@
-"""The model card in Markdown, rendered from the JSON card shipped beside the model."""
+"""The stance model's card: the JSON shipped beside the model (read without loading the
+model or scikit-learn, for versions and provenance) and its Markdown rendering."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
+
+STANCES = ("regie", "netwerk", "zelfstandig", "geen")
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+CARD_JSON = "model_card.json"
+CARD_MD = "model_card.md"
+
+
+class ModelError(RuntimeError):
+    """A model file that is missing, untrusted or does not fit the current lexicon."""
+
+
+def check_lexicon(card: dict[str, Any], expected_lexicon: str | None) -> None:
+    if expected_lexicon is not None and card.get("lexicon_version") != expected_lexicon:
+        raise ModelError(
+            f"the stance model was trained with lexicon {card.get('lexicon_version')}, but the lexicon in use "
+            f"is {expected_lexicon}; retrain with `regiescan train` (or restore the lexicon it was built for)"
+        )
+
+
+def read_model_card(directory: Path = MODEL_DIR, expected_lexicon: str | None = None) -> dict[str, Any]:
+    """The model's card without loading the model (cheap: for versions and provenance)."""
+    path = directory / CARD_JSON
+    try:
+        card: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"no readable model card at {path}; train a model with `regiescan train`") from exc
+    check_lexicon(card, expected_lexicon)
+    return card
 
 
 def render_card(card: dict[str, Any]) -> str:

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import spacy
 from pydantic import BaseModel, ConfigDict
-from spacy.language import Language
 
-# Importing the component modules registers their factories even where the package's
-# entry points are not installed (running from a source checkout).
-import nlp.frames  # noqa: F401
-import nlp.lemmatizer  # noqa: F401
-import nlp.polarity  # noqa: F401
-import nlp.sentences  # noqa: F401
 from nlp.lexicon import Lexicon, lexicon_at
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 # Components of a trained model that regiescan does not need; dropping them keeps it fast.
 UNUSED_TRAINED_COMPONENTS = ("ner", "parser", "senter", "textcat", "entity_linker", "entity_ruler")
@@ -35,6 +30,14 @@ class ModelNotInstalled(RuntimeError):
 
 
 def build_pipeline(config: NlpConfig | None = None) -> Language:
+    # spaCy is imported here, not with the module: NlpConfig is part of every run's settings,
+    # and a run that finds nothing changed never builds a pipeline.
+    import spacy
+
+    # Importing the component modules registers their factories even where the package's
+    # entry points are not installed (running from a source checkout).
+    from nlp import frames, lemmatizer, polarity, sentences  # noqa: F401
+
     config = config or NlpConfig()
     if config.model == "blank":
         nlp = spacy.blank("nl")
