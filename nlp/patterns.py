@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 
 MAX_GAP = 6
 # Per-string memos are cleared at this size, so a long run's vocabulary does not pile up.
-# The bench corpus brings ~4 new words a document; at 200,000 the memos grew with the corpus
-# up to ~80 MiB by 50,000 documents (17 MiB, 54,000 entries, at 10,000). A cleared memo is
-# refilled with the frequent words within a batch or two.
+# The bench corpus brings ~4 new words a document, so the memos grow with the corpus up to
+# this limit: 17 MiB in 54,000 entries after 10,000 documents, the largest memo (words'
+# character n-grams) at ~400 bytes an entry, ~80 MiB for it alone at a limit of 200,000.
+# A cleared memo only costs recomputing the answers for the words that come next.
 MEMO_LIMIT = 50_000
 GAP = "..."
 
