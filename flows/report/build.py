@@ -40,7 +40,7 @@ from markupsafe import Markup
 from flows.outputs import shared_mode
 from flows.report.charts import PositionRow, ShareRow, YearPoint, category_class, overview_chart, shares_chart, year_chart
 from flows.report.data import (
-    RunTables, clean, document_file_names, load_run, municipality_file_name, page_link, text, web_url,
+    RunTables, clean, document_file_names, document_meta, load_run, municipality_file_name, page_link, text, web_url,
 )
 from flows.report.exports import write_exports
 from flows.report.evidence import DocumentEvidence, MunicipalityEvidence
@@ -348,7 +348,7 @@ class _Site:
         documents = []
         rows = self.tables.documents.iloc[self.doc_rows_by_gm.get(gm, [])]
         for record in rows.to_dict("records"):
-            d = {k: clean(v) for k, v in record.items()}
+            d = document_meta(record)
             doc_id = str(d["doc_id"])
             original = text(d.get("municipality_original"))
             source = web_url(d.get("source_url"))

@@ -29,8 +29,8 @@ DOCUMENT_COLUMNS = ["doc_id", "gm_code", "municipality", "municipality_original"
 # those the report reads.
 OPTIONAL_TABLES = {
     "document_stance": ["doc_id", "stance"],
-    "rejected": ["ref", "source", "stage", "reason_code", "reason", "municipality_input", "input_sha256"],
-    "duplicates": ["ref", "source", "duplicate_of_ref", "doc_id"],
+    "rejected": list(SCHEMAS["rejected"].columns),
+    "duplicates": list(SCHEMAS["duplicates"].columns),
 }
 
 
@@ -76,6 +76,11 @@ def web_url(value: Any) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return value
+
+
+def document_meta(row: dict[str, Any]) -> dict[str, Any]:
+    """A document's DOCUMENT_COLUMNS values as the pages use them (None where missing)."""
+    return {c: clean(row.get(c)) for c in DOCUMENT_COLUMNS}
 
 
 def page_link(url: str, page: int) -> str:
@@ -159,7 +164,7 @@ class RunTables:
             for batch in source.iter_batches(columns=[*columns, "pages"], batch_size=batch_rows):
                 for row in batch.to_pylist():
                     pages = row.pop("pages")
-                    yield ({c: clean(row.get(c)) for c in DOCUMENT_COLUMNS}, [str(p) for p in (pages or [])])
+                    yield document_meta(row), [str(p) for p in (pages or [])]
 
 
 def _outputs_of(run_dir: Path) -> str | None:
