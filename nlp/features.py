@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Sequence
 
 import yaml
 
@@ -42,8 +42,10 @@ def feature_names(lexicon: Lexicon) -> list[str]:
     return names
 
 
-def unit_features(mentions: list[Mention], voice_groups_found: Iterable[str]) -> dict[str, float]:
+def unit_features(mentions: list[Mention], voice_groups_found: Sequence[str]) -> dict[str, float]:
     """Feature values of one unit from its mentions and the group of each voice marker in it."""
+    if not mentions and not voice_groups_found:  # most sentences of a long document
+        return {}
     counts: dict[str, float] = {}
     for m in mentions:
         for key in _mention_keys(m.frame, m.subcategory, m.polarity, m.explicit):

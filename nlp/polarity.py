@@ -74,6 +74,11 @@ class SentenceContext:
         self.view = view
         self.lo, hi = view.sentence_lo[number], view.sentence_hi[number]
         self.cues = cues
+        # decide() asks for each kind of cue several times per mention: group them once.
+        self._of_kind: dict[str, list[Match[frozenset[str]]]] = {}
+        for cue in cues:
+            for kind in cue.pattern.label:
+                self._of_kind.setdefault(kind, []).append(cue)
         self._scope_ends = [m.start for m in scope_ends]
         self.scope_end_words = {m.start: self.word(m.start) for m in scope_ends}
         self.question = hi > self.lo and self.word(hi - 1) == "?"
@@ -89,7 +94,7 @@ class SentenceContext:
         return self.view.text(self.view.tokens().lower[k])
 
     def of_kind(self, kind: str) -> list[Match[frozenset[str]]]:
-        return [m for m in self.cues if kind in m.pattern.label]
+        return self._of_kind.get(kind, [])
 
     def text(self, match: Match[frozenset[str]]) -> str:
         return " ".join(self.word(k) for k in range(match.start, match.end))
@@ -215,7 +220,7 @@ class PolarityTagger:
         cues = _by_sentence(view, longest_non_overlapping(self.rules.cues.matches_in(view, sentences)))
         scope_ends = _by_sentence(view, self.rules.scope_end.matches_in(view, sentences))
         quote_marks: dict[int, list[int]] = {}
-        is_quote = numpy.isin(view.unique_ids, _quote_ids())
+        is_quote = (view.unique_ids[:, None] == _quote_ids()).any(axis=1)  # 9 ids: cheaper than numpy.isin
         marks = view.positions_where(is_quote, by_lemma=False)
         for number, position in zip(view.sentence_numbers(marks).tolist(), marks.tolist()):
             quote_marks.setdefault(number, []).append(position)

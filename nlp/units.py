@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Sequence
 
 import numpy
 
@@ -81,7 +81,7 @@ class _UnitMaker:
         voice = [m.pattern.label for m in self.voice[a:b] if m.end <= hi]
         return self._unit(start_char, end_char, self.index.within(start_char, end_char), voice)
 
-    def _unit(self, start_char: int, end_char: int, mentions: list[Mention], voice: Iterable[str]) -> Unit:
+    def _unit(self, start_char: int, end_char: int, mentions: list[Mention], voice: Sequence[str]) -> Unit:
         """The unit of the text between those characters, without its surrounding whitespace."""
         raw = self.doc_text[start_char:end_char]
         text = raw.strip()
