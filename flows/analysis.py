@@ -69,7 +69,7 @@ class AnalyseOutcome:
 
 def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]]) -> AnalyseOutcome:
     """spaCy analysis of documents ({doc_id, cache_key, pages}); non-Dutch ones are rejected."""
-    from nlp.analyser import analyse_doc
+    from nlp.analyser import analyse_doc, gc_paused
     from nlp.language import NAMES_NL, guess_language
 
     outcome = AnalyseOutcome()
@@ -89,16 +89,18 @@ def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]]) -> An
         })
     documents = parsable
     texts = (joined[d["doc_id"]][0] for d in documents)
-    for document, parsed in zip(documents, analyser.parse(texts)):
-        doc_id = document["doc_id"]
-        language = guess_language(parsed)
-        if language not in (None, "nl"):
-            outcome.rejected.append({
-                "doc_id": doc_id, "reason_code": "not_dutch",
-                "reason": f"niet Nederlands (lijkt {NAMES_NL[language]})",
-            })
-            continue
-        outcome.pending.append(PendingDocument(doc_id, document["cache_key"], analyse_doc(parsed, text=joined[doc_id][0]), joined[doc_id][1]))
+    with gc_paused():
+        for document, parsed in zip(documents, analyser.parse(texts)):
+            doc_id = document["doc_id"]
+            language = guess_language(parsed)
+            if language not in (None, "nl"):
+                outcome.rejected.append({
+                    "doc_id": doc_id, "reason_code": "not_dutch",
+                    "reason": f"niet Nederlands (lijkt {NAMES_NL[language]})",
+                })
+                continue
+            analysed = analyse_doc(parsed, text=joined[doc_id][0])
+            outcome.pending.append(PendingDocument(doc_id, document["cache_key"], analysed, joined[doc_id][1]))
     return outcome
 
 
