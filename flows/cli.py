@@ -106,6 +106,8 @@ def check_source(settings: RunConfig) -> None:
             fail(str(exc))
     elif not settings.corpus.is_dir():
         fail(f"corpus folder does not exist: {settings.corpus}")
+    elif not any(path.is_file() for path in settings.corpus.rglob("*")):  # stops at the first file
+        fail(f"corpus folder {settings.corpus} holds no files; pass the folder with the documents with --corpus")
 
 
 def check_setup(settings: RunConfig) -> None:

@@ -32,7 +32,7 @@ from flows.provenance import package_versions
 from flows.sources.base import DocumentSource
 from flows.results import batch_tables
 from flows.sources.folder import FolderSource
-from flows.tables import SCHEMAS, TableWriter, copy_without, iter_frames, iter_records, validate
+from flows.tables import TableWriter, copy_without, empty_table, iter_frames, iter_records, validate
 from flows.unchanged import RunInputs, input_key, unchanged_run
 from nlp.aggregate import aggregate, per_document_counts, sum_counts, trend
 from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH
@@ -297,13 +297,14 @@ def aggregate_stance(state: RunState) -> dict[str, pd.DataFrame]:
     by_municipality = aggregate(counts, documents, ["gm_code"], config)
     dated = documents.dropna(subset=["year"]).astype({"year": int})
     by_year = aggregate(counts, dated, ["gm_code", "year"], config)
-    if not by_municipality.empty:
+    if by_year.empty:  # no dated document
+        by_year = empty_table("municipality_year_stance")
+    if by_municipality.empty:  # every input was rejected
+        by_municipality = empty_table("municipality_stance")
+    else:
         years = documents.groupby("gm_code")["year"].agg(first_year="min", last_year="max").reset_index()
         by_municipality = by_municipality.merge(years, on="gm_code", how="left").merge(trend(by_year, config), on="gm_code", how="left")
         by_municipality["trend"] = by_municipality["trend"].fillna("onbekend")
-    else:
-        by_municipality = by_municipality.reindex(columns=list(SCHEMAS["municipality_stance"].columns))
-        by_year = by_year.reindex(columns=list(SCHEMAS["municipality_year_stance"].columns))
     tables = {"municipality_stance": by_municipality, "municipality_year_stance": by_year}
     for name, frame in tables.items():
         atomic_write_parquet(folder.path(f"{name}.parquet"), validate(name, frame))

@@ -151,6 +151,12 @@ class TableSchemaError(RuntimeError):
     pass
 
 
+def empty_table(name: str) -> pd.DataFrame:
+    """Table `name` without rows, each column of its declared type (an untyped empty column
+    is float64 to pandas and fails a string column's check)."""
+    return pd.DataFrame({c: pd.Series([], dtype=column.dtype.type) for c, column in SCHEMAS[name].columns.items()})
+
+
 def validate(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     try:
         return SCHEMAS[name].validate(frame, lazy=True)
@@ -194,7 +200,7 @@ class TableWriter:
     def close(self) -> None:
         self._flush()
         if not self._parquet.started:  # no batch at all: still write an empty table with the columns
-            pd.DataFrame({c: [] for c in SCHEMAS[self.name].columns}).to_parquet(self.path, index=False)
+            empty_table(self.name).to_parquet(self.path, index=False)
             return
         self._parquet.close()
 

@@ -142,4 +142,4 @@ def trend(year_table: pd.DataFrame, config: AggregationConfig) -> pd.DataFrame:
         slope = float(np.polyfit(group["year"].astype(float), group["position"].astype(float), 1)[0])
         direction = "naar netwerk" if slope >= 0.05 else "naar regie" if slope <= -0.05 else "stabiel"
         rows.append({"gm_code": gm_code, "trend_slope": slope, "trend": direction})
-    return pd.DataFrame(rows, columns=["gm_code", "trend_slope", "trend"])
+    return pd.DataFrame(rows, columns=["gm_code", "trend_slope", "trend"]).astype({"trend_slope": "float64"})

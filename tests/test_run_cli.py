@@ -97,6 +97,46 @@ def test_missing_corpus_is_a_clear_error(tmp_path):
     assert "corpus folder does not exist" in result.stderr
 
 
+def test_empty_corpus_is_a_clear_error(tmp_path):
+    (tmp_path / "corpus" / "utrecht").mkdir(parents=True)
+    result = run_cli("run", "--corpus", str(tmp_path / "corpus"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "holds no files" in " ".join(result.stderr.split()) and "Traceback" not in result.stderr
+
+
+def test_a_corpus_whose_every_document_is_rejected_still_completes(tmp_path):
+    corpus = tmp_path / "corpus" / "utrecht"
+    corpus.mkdir(parents=True)
+    (corpus / "2024-01-01_leeg.txt").write_bytes(b"")
+    (corpus / "2024-01-02_begroting.xlsx").write_bytes(b"PK not a workbook")
+    result = run_cli("run", "--corpus", str(tmp_path / "corpus"), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    latest = tmp_path / "out" / "latest"
+    run = json.loads((latest / "run.json").read_text())
+    assert run["counts"] == {"inputs": 2, "analysed": 0, "rejected": 2, "duplicates": 0}
+    assert len(pd.read_parquet(latest / "rejected.parquet")) == 2
+    for table in ("municipality_stance", "municipality_year_stance"):
+        frame = pd.read_parquet(latest / f"{table}.parquet")
+        assert frame.empty and {"gm_code", "position", "category"} <= set(frame.columns)
+    assert (latest / "report" / "index.html").is_file()
+
+
+def test_undated_documents_count_for_their_municipality_and_give_no_year_rows(tmp_path):
+    folder = tmp_path / "corpus" / "stukken"
+    folder.mkdir(parents=True)
+    (folder / "a.txt").write_text("Wij werken als gelijkwaardige partners samen in de regio.", encoding="utf-8")
+    (folder / "b.txt").write_text("De gemeente voert de regie over de verbonden partijen.", encoding="utf-8")
+    (folder / "manifest.csv").write_text(
+        "file,municipality,date,doc_type,title,source_url\na.txt,Utrecht,,visie,A,\nb.txt,Zeist,,visie,B,\n", encoding="utf-8")
+    result = run_cli("run", "--corpus", str(tmp_path / "corpus"), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    latest = tmp_path / "out" / "latest"
+    by_municipality = pd.read_parquet(latest / "municipality_stance.parquet")
+    assert sorted(by_municipality["municipality"]) == ["Utrecht", "Zeist"]
+    assert set(by_municipality["trend"]) == {"onbekend"} and by_municipality["first_year"].isna().all()
+    assert pd.read_parquet(latest / "municipality_year_stance.parquet").empty
+
+
 def test_example_config_is_valid_and_states_the_defaults():
     """The documented example config loads, and the values it shows are the real defaults."""
     from flows.config import PROJECT_ROOT, RunConfig, load_config
