@@ -4,7 +4,9 @@ municipality x year and evidence tables, and codebook.md describing every column
 CSV: UTF-8 without BOM, comma separator, dot decimals, empty cell = missing, header row;
 years as whole numbers. Line breaks and tabs inside texts become spaces one for one, so the
 character offsets (mention_start, ...) still point at the same characters and the files
-import cleanly in Stata and Excel. Parquet keeps the run's columns and types unchanged.
+import cleanly in Stata and Excel. A text that begins with = + - or @ gets a leading ' in the
+CSV, so that a spreadsheet shows it instead of running it as a formula (titles and sentences
+are third parties' text). Parquet keeps the run's columns and types unchanged.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ EXPORTS: dict[str, Callable[[RunTables], Iterable[pd.DataFrame]]] = {
 }
 YEAR_COLUMNS = ("year", "first_year", "last_year")
 _BREAKS = re.compile(r"[\r\n\t\f\v]")
+_FORMULA_START = re.compile(r"^([=+\-@])")  # what spreadsheets read as the start of a formula
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,15 @@ def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         series = out[column]
         if isinstance(series.dtype, pd.StringDtype):  # vectorised (Arrow); missing stays missing
-            out[column] = series.str.replace(_BREAKS.pattern, " ", regex=True)
+            out[column] = series.str.replace(_BREAKS.pattern, " ", regex=True).str.replace(
+                _FORMULA_START.pattern, r"'\1", regex=True)
         elif series.dtype == object:  # may mix strings with other values: only strings change
-            out[column] = series.map(lambda v: _BREAKS.sub(" ", v) if isinstance(v, str) else v)
+            out[column] = series.map(lambda v: _csv_text(v) if isinstance(v, str) else v)
     return out
+
+
+def _csv_text(text: str) -> str:
+    return _FORMULA_START.sub(r"'\1", _BREAKS.sub(" ", text))
 
 
 def write_exports(tables: RunTables, folder: Path, labels: Labels) -> list[ExportFile]:
