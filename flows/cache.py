@@ -1,7 +1,8 @@
-"""Per-document analysis cache: one JSON file per (content hash, lexicon, model) key.
+"""Per-document analysis cache: one JSON file per (content hash, lexicon, model, analysis) key.
 
-Keys are content, not objects: the same text analysed with the same lexicon and model gives
-the same record, so any run can reuse it. A changed lexicon or model changes every key.
+Keys are content, not objects: the same text analysed with the same lexicon, stance model,
+analysis code and spaCy pipeline gives the same record, so any run can reuse it. A change to
+any of those changes every key.
 """
 
 from __future__ import annotations
@@ -13,10 +14,23 @@ from typing import Any
 import orjson  # a no-change rerun reads every record back: orjson parses them several times faster
 
 from flows.outputs import atomic_write_bytes
+from flows.provenance import PROJECT_ROOT, files_fingerprint
+from nlp.pipeline import pipeline_identity
 
 
-def cache_key(content_sha256: str, lexicon_version: str, model_version: str) -> str:
-    return hashlib.sha256(f"{content_sha256}|{lexicon_version}|{model_version}".encode()).hexdigest()
+# The code an analysis record comes from: the NLP package and the task code that builds records.
+ANALYSIS_CODE = (PROJECT_ROOT / "nlp", PROJECT_ROOT / "flows" / "analysis.py")
+
+
+def analysis_fingerprint(nlp_model: str) -> str:
+    """What a record depends on besides the text, lexicon and stance model: the code that
+    analyses and classifies, and the spaCy pipeline (nlp.model) with its versions."""
+    return hashlib.sha256(f"{files_fingerprint(ANALYSIS_CODE)}|{pipeline_identity(nlp_model)}".encode()).hexdigest()
+
+
+def cache_key(content_sha256: str, lexicon_version: str, model_version: str, analysis: str) -> str:
+    """`analysis`: analysis_fingerprint of the run's configuration."""
+    return hashlib.sha256(f"{content_sha256}|{lexicon_version}|{model_version}|{analysis}".encode()).hexdigest()
 
 
 class AnalysisCache:

@@ -114,7 +114,7 @@ def check_setup(settings: RunConfig) -> None:
     """Fail before Prefect starts when the lexicon, model or output folder cannot work."""
     from nlp.model_card import ModelError, read_model_card
     from nlp.lexicon import LexiconError
-    from nlp.pipeline import configured_lexicon
+    from nlp.pipeline import configured_lexicon, is_model_folder
 
     try:
         lexicon = configured_lexicon(settings.nlp)
@@ -127,7 +127,9 @@ def check_setup(settings: RunConfig) -> None:
     if settings.nlp.model != "blank":
         import spacy.util
 
-        if not spacy.util.is_package(settings.nlp.model) and not Path(settings.nlp.model).is_dir():
+        if Path(settings.nlp.model).is_dir() and not is_model_folder(settings.nlp.model):
+            fail(f"nlp.model: {settings.nlp.model} is a folder but not a saved spaCy pipeline (it has no config.cfg)")
+        if not spacy.util.is_package(settings.nlp.model) and not is_model_folder(settings.nlp.model):
             fail(f"spaCy model {settings.nlp.model!r} is not installed; install it "
                  f"(e.g. pip install {settings.nlp.model}) or set nlp.model: blank")
     out = settings.out

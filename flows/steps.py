@@ -22,7 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from flows.analysis import AnalyseOutcome, DocumentBatch, analyse_documents, classify_documents
-from flows.cache import AnalysisCache, cache_key
+from flows.cache import AnalysisCache, analysis_fingerprint, cache_key
 from flows.config import RunConfig
 from flows.ingest import REJECTED_COLUMNS, IngestResult, ingest
 from flows.municipalities import default_registry
@@ -33,11 +33,11 @@ from flows.sources.base import DocumentSource
 from flows.results import batch_tables
 from flows.sources.folder import FolderSource
 from flows.tables import TableWriter, copy_without, empty_table, iter_frames, iter_records, validate
-from flows.unchanged import RunInputs, input_key, unchanged_run
+from flows.unchanged import RunInputs, code_fingerprint, input_key, unchanged_run
 from nlp.aggregate import aggregate, per_document_counts, sum_counts, trend
 from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH
 from nlp.model_card import read_model_card
-from nlp.pipeline import NlpConfig, configured_lexicon
+from nlp.pipeline import NlpConfig, configured_lexicon, pipeline_identity
 
 if TYPE_CHECKING:
     from nlp.analyser import Analyser
@@ -98,6 +98,7 @@ class RunState:
     folder: RunFolder
     started_at: str
     lexicon_version: str = ""
+    analysis_fingerprint: str = ""  # part of every analysis cache key (flows/cache.py)
     model_card: dict[str, Any] = field(default_factory=dict)
     writers: dict[str, TableWriter] = field(default_factory=dict)
     late_rejections: list[dict[str, Any]] = field(default_factory=list)
@@ -142,6 +143,7 @@ def open_run(config: RunConfig) -> RunState:
         shutil.copyfile(used or default, method / default.name)
     state = RunState(config, folder, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
     state.lexicon_version = lexicon_version
+    state.analysis_fingerprint = analysis_fingerprint(config.nlp.model)
     state.model_card = card
     state.writers = {name: TableWriter(name, folder.path(f"{name}.parquet")) for name in STREAMED_TABLES}
     return state
@@ -232,7 +234,7 @@ def document_batches(state: RunState) -> Iterator[DocumentBatch]:
     path = state.folder.path(INGESTED)
     for rows in iter_records(path, ["doc_id", "content_sha256", "pages"], state.config.batch_size):
         for row in rows:
-            row["cache_key"] = cache_key(row["content_sha256"], state.lexicon_version, model_version)
+            row["cache_key"] = cache_key(row["content_sha256"], state.lexicon_version, model_version, state.analysis_fingerprint)
         yield DocumentBatch(rows)
 
 
@@ -343,6 +345,8 @@ def write_run_record(state: RunState, ingested: IngestResult) -> dict[str, Any]:
         **state.progress(),
         "input_key": state.input_key,
         "corpus_hash": ingested.corpus_hash,
+        "code_sha256": code_fingerprint(),
+        "spacy_pipeline": pipeline_identity(state.config.nlp.model),
         "lexicon_version": state.lexicon_version,
         "model": {"version": card["model_version"], "lexicon_version": card["lexicon_version"],
                   "cross_validation": {k: card["cross_validation"][k] for k in ("folds", "macro_f1", "accuracy", "per_class")}},

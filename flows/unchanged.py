@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
 from flows.outputs import LATEST
-from flows.provenance import package_versions
+from flows.provenance import PROJECT_ROOT, files_fingerprint, package_versions
 from flows.sources.base import Candidate
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # What regiescan's results depend on besides the documents: its code, lexicon, rules, model
 # and the municipality reference lists.
 CODE_FOLDERS = (PROJECT_ROOT / "flows", PROJECT_ROOT / "nlp", PROJECT_ROOT / "corpora" / "reference")
@@ -47,17 +45,9 @@ class RunInputs:
         self.candidates = candidates
 
 
-@lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """sha256 over regiescan's code, data and model files (names and contents)."""
-    sha = hashlib.sha256()
-    for folder in CODE_FOLDERS:
-        if not folder.is_dir():
-            continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            sha.update(path.relative_to(PROJECT_ROOT).as_posix().encode("utf-8") + b"\0")
-            sha.update(hashlib.sha256(path.read_bytes()).digest())
-    return sha.hexdigest()
+    return files_fingerprint(tuple(folder for folder in CODE_FOLDERS if folder.exists()))
 
 
 def input_key(candidates: Sequence[Candidate], config_record: dict[str, Any], lexicon_version: str,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,28 @@ class NlpConfig(BaseModel):
 
 class ModelNotInstalled(RuntimeError):
     pass
+
+
+def is_model_folder(model: str) -> bool:
+    """A saved spaCy pipeline folder (spacy.load reads its config.cfg)."""
+    return (Path(model) / "config.cfg").is_file()
+
+
+def pipeline_identity(model: str) -> str:
+    """The spaCy pipeline an analysis runs on, by name and version, read without importing
+    spaCy: the analysis cache must not hand out a record made by another pipeline."""
+    parts = [f"spacy {metadata.version('spacy')}", f"spacy-lookups-data {metadata.version('spacy-lookups-data')}"]
+    if model == "blank":
+        return ", ".join(["blank nl", *parts])
+    try:
+        if is_model_folder(model):
+            meta = json.loads((Path(model) / "meta.json").read_text(encoding="utf-8"))
+            name = f"{meta.get('lang')}_{meta.get('name')} {meta.get('version')} ({Path(model).resolve()})"
+        else:
+            name = f"{model} {metadata.version(model)}"
+    except (OSError, ValueError, metadata.PackageNotFoundError):
+        name = model
+    return ", ".join([name, *parts])
 
 
 def build_pipeline(config: NlpConfig | None = None) -> Language:

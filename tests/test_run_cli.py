@@ -97,6 +97,14 @@ def test_missing_corpus_is_a_clear_error(tmp_path):
     assert "corpus folder does not exist" in result.stderr
 
 
+def test_a_model_folder_without_a_spacy_pipeline_is_a_clear_error(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"nlp:\n  model: {tmp_path}\n", encoding="utf-8")
+    result = run_cli("run", "--config", str(config), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not a saved spaCy pipeline" in " ".join(result.stderr.split()) and "Traceback" not in result.stderr
+
+
 def test_empty_corpus_is_a_clear_error(tmp_path):
     (tmp_path / "corpus" / "utrecht").mkdir(parents=True)
     result = run_cli("run", "--corpus", str(tmp_path / "corpus"), cwd=tmp_path)

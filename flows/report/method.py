@@ -135,6 +135,8 @@ def method_context(tables: RunTables, t: Labels, version: str) -> dict[str, Any]
         (t("count_analysed"), counts.get("analysed", "–")),
         (t("lexicon_version"), lexicon["run_version"]),
         (t("model_version"), model["version"]),
+        (t("code_sha256"), run.get("code_sha256", "–")),
+        (t("spacy_pipeline"), run.get("spacy_pipeline", "–")),
     ]
     interval = f"{float(agg['interval']) * 100:g}%"
     fields = AggregationConfig.model_fields
@@ -142,7 +144,8 @@ def method_context(tables: RunTables, t: Labels, version: str) -> dict[str, Any]
                   for name, value in agg.items()]
     return {
         "provenance": provenance,
-        "cite": t("cite_text", version=version, run_id=tables.run_id, corpus_hash=run.get("corpus_hash", "–"),
+        "cite": t("cite_text", version=version, code=str(run.get("code_sha256", "–"))[:12],
+                  run_id=tables.run_id, corpus_hash=run.get("corpus_hash", "–"),
                   lexicon=lexicon["run_version"], model=model["version"]),
         "aggregation_text": t("aggregation_text", interval=interval, draws=agg["bootstrap_draws"], seed=agg["seed"]),
         "category_rules": [
