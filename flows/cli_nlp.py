@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import sys
+import tempfile
+from contextlib import ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterator, Optional
+from typing import IO, TYPE_CHECKING, Any, ContextManager, Iterator, NoReturn, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nlp.jsonl import jsonl_lines
+
+if TYPE_CHECKING:
+    from nlp.analyser import Analyser
+    from nlp.pipeline import NlpConfig
 
 console = Console()
 err_console = Console(stderr=True)
 
 
-def _fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}")
+def _fail(message: str, code: int = 2) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -38,7 +48,14 @@ def train() -> None:
     console.print("model card: nlp/model/model_card.md")
 
 
-def _read_jsonl(handle: IO[str], skip_invalid: bool) -> Iterator[dict[str, Any]]:
+@dataclass
+class _Tally:
+    skipped: int = 0  # malformed lines passed over under --skip-invalid
+
+
+def _read_jsonl(handle: IO[bytes], skip_invalid: bool, tally: _Tally) -> Iterator[dict[str, Any]]:
+    # Bytes, not text: a line that is not UTF-8 is then one malformed line (jsonl_lines decodes
+    # per line), not a decoding error that ends the whole command.
     for line in jsonl_lines(handle):
         record = line.value
         problem = line.error
@@ -50,71 +67,148 @@ def _read_jsonl(handle: IO[str], skip_invalid: bool) -> Iterator[dict[str, Any]]
         message = f"line {line.number}: {problem}"
         if not skip_invalid:
             _fail(f"malformed input {message} (use --skip-invalid to skip such lines)")
-        err_console.print(f"[yellow]skipped[/] {message}")
+        tally.skipped += 1
+        err_console.print(f"[yellow]skipped[/] {escape(message)}", highlight=False)
 
 
 def classify(
     input: str = typer.Argument(..., help='JSONL file of {"id", "text", ...} lines; "-" reads stdin.'),
-    output: str = typer.Option("-", "-o", "--output", help='Where to write JSONL results; "-" is stdout.'),
+    output: str = typer.Option("-", "-o", "--output", help='Where to write JSONL results; "-" is stdout. A file '
+                               "appears only when every line was classified (it is written beside and renamed)."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Skip malformed lines instead of failing."),
-    batch_size: int = typer.Option(256, help="Texts classified per batch."),
+    batch_size: int = typer.Option(256, min=1, help="Texts classified per batch."),
 ) -> None:
     """Classify the stance of each text: one output line per input line, in the same order.
 
     Output lines: {"id", "stance", "probabilities", "frames", "evidence"} (see README).
     """
+    target_path = None if output == "-" else Path(output)
+    if target_path is not None:
+        _check_output_path(target_path)  # before the input is read or the model loaded
+    tally = _Tally()
+    with ExitStack() as stack:
+        source = stack.enter_context(_open_input(input))
+        target = sys.stdout if target_path is None else stack.enter_context(_output_file(target_path))
+        analyser = _load_analyser()
+        _write_results(analyser, _read_jsonl(source, skip_invalid, tally), target, batch_size)
+    if tally.skipped:
+        err_console.print(f"skipped {tally.skipped} malformed line{'s' if tally.skipped != 1 else ''}", highlight=False)
+
+
+def _load_analyser(config: Optional[NlpConfig] = None) -> Analyser:
     from nlp.analyser import long_lived_analyser
     from nlp.model_card import ModelError
-    from nlp.stance import evidence_records
 
     try:
-        analyser = long_lived_analyser()
+        return long_lived_analyser(config)
     except ModelError as exc:
         _fail(str(exc))
-    source = sys.stdin if input == "-" else _open_input(input)
-    target = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")
+
+
+def _write_results(analyser: Analyser, records: Iterator[dict[str, Any]], target: IO[str], batch_size: int) -> None:
+    from nlp.stance import evidence_records
+
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        for record, result in zip(batch, analyser.classify([r["text"] for r in batch])):
+            line = {"id": record["id"], "stance": result.stance, "probabilities": result.probabilities,
+                    "frames": result.frames, "evidence": evidence_records(result)}
+            target.write(json.dumps(line, ensure_ascii=False) + "\n")
+        batch.clear()
+
+    for record in records:
+        batch.append(record)
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+
+
+def _open_input(path: str) -> ContextManager[IO[bytes]]:
+    if path == "-":
+        return nullcontext(sys.stdin.buffer)  # not closed: it is the process's stdin
     try:
-        batch: list[dict[str, Any]] = []
-
-        def flush() -> None:
-            for record, result in zip(batch, analyser.classify([r["text"] for r in batch])):
-                line = {"id": record["id"], "stance": result.stance, "probabilities": result.probabilities,
-                        "frames": result.frames, "evidence": evidence_records(result)}
-                target.write(json.dumps(line, ensure_ascii=False) + "\n")
-            batch.clear()
-
-        for record in _read_jsonl(source, skip_invalid):
-            batch.append(record)
-            if len(batch) >= batch_size:
-                flush()
-        flush()
-    finally:
-        if target is not sys.stdout:
-            target.close()
-
-
-def _open_input(path: str) -> IO[str]:
-    try:
-        return open(path, encoding="utf-8")
+        return open(path, "rb")
     except OSError as exc:
         _fail(f"cannot read {path}: {exc.strerror}")
+
+
+def _check_output_path(path: Path) -> None:
+    """Exit 2 unless `path` can become a file: checked before any work, so a long run cannot
+    end in an unwritable output."""
+    folder = path.parent
+    if path.is_dir():
+        _fail(f"cannot write {path}: it is a folder; pass a file name")
+    if not folder.exists():
+        _fail(f"cannot write {path}: folder {folder} does not exist")
+    if not folder.is_dir():
+        _fail(f"cannot write {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        _fail(f"cannot write {path}: no permission to create files in {folder}")
+
+
+@contextmanager
+def _output_file(path: Path) -> Iterator[IO[str]]:
+    """A temporary file beside `path`, renamed to `path` only when the block completes: a failed
+    command leaves no partial output that looks complete, and an existing file untouched."""
+    from flows.outputs import shared_mode
+
+    _check_output_path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror}")
+    try:
+        os.chmod(tmp, shared_mode(0o666))  # mkstemp makes 0600; an output is meant to be shared
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _provenance(command: str, gold: Path, gold_sha256: str, versions: dict[str, Any],
+                settings: dict[str, Any]) -> dict[str, Any]:
+    """What a published figure needs to be traced back: code, model and lexicon versions, the
+    exact gold file, when, and with which settings (the same facts `regiescan run` records)."""
+    from flows.provenance import package_versions
+
+    packages = package_versions()
+    return {
+        "command": command,
+        "command_line": ["regiescan", *sys.argv[1:]],
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "regiescan_version": packages["regiescan"],
+        **versions,
+        "gold": {"path": str(gold.resolve()), "sha256": gold_sha256},
+        "settings": settings,
+        "packages": packages,
+    }
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    with _output_file(path) as handle:
+        handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def eval_frames(
     gold: Path = typer.Argument(..., help="Codebook-labelled JSONL ({text, frames, ...})."),
     show_misses: bool = typer.Option(True, "--misses/--no-misses", help="List misses as keyword-in-context lines."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures, with their provenance, as JSON."),
 ) -> None:
     """Per-frame mention precision/recall and polarity accuracy against labelled passages."""
     from nlp.evaluate import GoldError, evaluate_frames, read_gold
-    from nlp.pipeline import build_pipeline
+    from nlp.pipeline import NlpConfig, build_pipeline, configured_lexicon, pipeline_identity
 
+    if json_out:
+        _check_output_path(json_out)
+    config = NlpConfig()
     try:
-        records = read_gold(gold)
+        labelled = read_gold(gold, "frames")
     except (GoldError, OSError) as exc:
-        _fail(str(exc))
-    result = evaluate_frames(build_pipeline(), records)
+        _fail(_gold_error(gold, exc))
+    result = evaluate_frames(build_pipeline(config), labelled.records)
     table = Table(title=f"frame detection on {gold.name} ({result.n_passages} passages)")
     for column in ("frame", "precision", "recall", "F1", "support", "polarity acc.", "polarity n"):
         table.add_column(column, justify="right" if column != "frame" else "left")
@@ -126,25 +220,31 @@ def eval_frames(
         for line in result.misses:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
     if json_out:
-        json_out.write_text(json.dumps(result.as_dict(), indent=2), encoding="utf-8")
+        # Frame detection is the lexicon's and the spaCy pipeline's work; the stance model plays no part.
+        versions = {"lexicon_version": configured_lexicon(config).version, "spacy_pipeline": pipeline_identity(config.model)}
+        settings = {"misses": show_misses, "nlp": config.model_dump(mode="json")}
+        _write_json(json_out, {**result.as_dict(),
+                               "provenance": _provenance("eval-frames", gold, labelled.sha256, versions, settings)})
 
 
 def eval_stance(
     gold: Path = typer.Argument(..., help="Codebook-labelled JSONL ({text, stance, ...})."),
     show_errors: bool = typer.Option(False, "--errors", help="List misclassified passages."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures, with their provenance, as JSON."),
 ) -> None:
     """Stance macro-F1 of the model and of a plain keyword count, measured in the same run."""
-    from nlp.analyser import long_lived_analyser
-    from nlp.model_card import ModelError
     from nlp.evaluate import GoldError, evaluate_stance, read_gold
+    from nlp.pipeline import NlpConfig, pipeline_identity
 
+    if json_out:
+        _check_output_path(json_out)
+    config = NlpConfig()
     try:
-        records = read_gold(gold)
-        analyser = long_lived_analyser()
-    except (GoldError, OSError, ModelError) as exc:
-        _fail(str(exc))
-    report = evaluate_stance(analyser, records)
+        labelled = read_gold(gold, "stance")
+    except (GoldError, OSError) as exc:
+        _fail(_gold_error(gold, exc))
+    analyser = _load_analyser(config)
+    report = evaluate_stance(analyser, labelled.records)
     table = Table(title=f"stance on {gold.name} ({report['n']} passages, {report['n_hard']} hard)",
                   caption="macro-F1 over regie, netwerk, zelfstandig, geen; per-class columns are F1")
     for column in ("method", "macro-F1", "accuracy", "hard", "regie", "netwerk", "zelfst.", "geen"):
@@ -160,7 +260,20 @@ def eval_stance(
         for e in report["errors"]:
             console.print(f"{e['id']} gold={e['gold']} predicted={e['predicted']}: {e['text'][:200]}", markup=False, soft_wrap=True)
     if json_out:
-        json_out.write_text(json.dumps({k: v for k, v in report.items() if k != "errors"}, indent=2), encoding="utf-8")
+        model = analyser.model
+        assert model is not None  # _load_analyser loads one
+        # Same shape as run.json's: the lexicon in use and the model with the lexicon it was trained for.
+        versions = {"lexicon_version": analyser.lexicon_version, "spacy_pipeline": pipeline_identity(config.model),
+                    "model": {"version": model.version, "lexicon_version": model.lexicon_version}}
+        settings = {"errors": show_errors, "nlp": config.model_dump(mode="json")}
+        figures = {k: v for k, v in report.items() if k != "errors"}
+        _write_json(json_out, {**figures, "provenance": _provenance("eval-stance", gold, labelled.sha256, versions, settings)})
+
+
+def _gold_error(gold: Path, exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"cannot read {gold}: {exc.strerror}"
+    return str(exc)
 
 
 def register(app: typer.Typer) -> None:

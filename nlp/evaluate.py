@@ -1,16 +1,20 @@
-"""Evaluate frame detection against codebook-labelled passages (`regiescan eval-frames`)."""
+"""Evaluate frame detection and stance against codebook-labelled passages
+(`regiescan eval-frames`, `regiescan eval-stance`)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Literal
 
 from spacy.language import Language
 
 if TYPE_CHECKING:
     from nlp.analyser import Analyser
 
+from nlp.annotations import STANCE_LABELS
 from nlp.jsonl import jsonl_lines
 from nlp.lexicon import FRAMES
 from nlp.mentions import Mention, dominant_polarities, mentions_of
@@ -20,18 +24,54 @@ class GoldError(ValueError):
     pass
 
 
-def read_gold(path: Path) -> list[dict[str, Any]]:
-    """Lines {"id", "text", "frames": {frame: polarity}, ...}; errors name the line."""
+GoldTask = Literal["frames", "stance"]
+
+
+@dataclass(frozen=True)
+class Gold:
+    records: list[dict[str, Any]]
+    sha256: str  # of the file's bytes as read: which gold set a published figure came from
+
+
+def read_gold(path: Path, task: GoldTask = "frames") -> Gold:
+    """Lines {"id", "text", "frames": {frame: polarity}} (task "frames", eval-frames) or
+    {"id", "text", "stance"} (task "stance", eval-stance), other keys ignored; errors name the
+    line and what the command needs."""
+    data = path.read_bytes()
     records = []
-    with open(path, encoding="utf-8") as f:
-        for line in jsonl_lines(f):
-            record = line.value
-            if line.error:
-                raise GoldError(f"{path}:{line.number}: {line.error}")
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not isinstance(record.get("frames"), dict):
-                raise GoldError(f"{path}:{line.number}: expected an object with 'text' and 'frames'")
-            records.append(record)
-    return records
+    for line in jsonl_lines(data.splitlines(keepends=True)):
+        problem = line.error or _gold_problem(line.value, task)
+        if problem:
+            raise GoldError(f"{path}:{line.number}: {problem}")
+        records.append(line.value)
+    if not records:
+        raise GoldError(f"{path}: no labelled passages (eval-{task} needs {_NEEDS[task]})")
+    return Gold(records, hashlib.sha256(data).hexdigest())
+
+
+_NEEDS: dict[GoldTask, str] = {
+    "frames": "JSONL objects with a string 'text' and 'frames' (an object {frame: polarity}, {} for none)",
+    "stance": "JSONL objects with a string 'text' and 'stance' (one of " + ", ".join(STANCE_LABELS) + ")",
+}
+
+
+def _gold_problem(record: Any, task: GoldTask) -> str | None:
+    needs = f"eval-{task} needs {_NEEDS[task]}"
+    if not isinstance(record, dict):
+        return f"{needs}; this line is not an object"
+    if not isinstance(record.get("text"), str):
+        return f"{needs}; {_what_is(record, 'text')}"
+    if task == "frames" and not isinstance(record.get("frames"), dict):
+        return f"{needs}; {_what_is(record, 'frames')}"
+    if task == "stance" and record.get("stance") not in STANCE_LABELS:
+        return f"{needs}; {_what_is(record, 'stance')}"
+    return None
+
+
+def _what_is(record: dict[str, Any], key: str) -> str:
+    if key not in record:
+        return f"this line has no {key!r}"
+    return f"this line has {key}={json.dumps(record[key], ensure_ascii=False)[:60]}"
 
 
 @dataclass

@@ -15,12 +15,23 @@ class JsonlLine:
     error: str | None
 
 
-def jsonl_lines(lines: Iterable[str]) -> Iterator[JsonlLine]:
-    """Parsed non-blank lines; a line that is not JSON comes back with `error` set."""
+def jsonl_lines(lines: Iterable[str] | Iterable[bytes]) -> Iterator[JsonlLine]:
+    """Parsed non-blank lines; a line that is not JSON comes back with `error` set.
+
+    Pass byte lines (a file opened "rb") to have a line that is not UTF-8 come back as an
+    error too: decoding the whole file as text would fail the whole file on that one line."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        if isinstance(line, bytes):
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield JsonlLine(number, None, f"not valid UTF-8 (byte 0x{line[exc.start]:02x} at byte {exc.start + 1} of the line)")
+                continue
+        else:
+            text = line
         try:
-            yield JsonlLine(number, json.loads(line), None)
+            yield JsonlLine(number, json.loads(text), None)
         except json.JSONDecodeError as exc:
             yield JsonlLine(number, None, f"not valid JSON ({exc.msg})")
