@@ -4,6 +4,12 @@ Nothing in the folder is trusted. A path is opened only when, after following sy
 links, it is a regular file inside the corpus folder; everything else becomes a rejection
 with its own reason (symlink loop, link out of the folder, dangling link, named pipe or
 device, linked folder, unreadable folder, manifest row naming a path instead of a file).
+
+A manifest describes the files in its own folder, by file name. Every file is one input:
+manifest rows that name it by a path (from a folder above), that are malformed, or that
+disagree with each other make that one input a rejection; they never add a second input for
+the same file. Problems of rows that name no document at all are recorded against the
+manifest, once per manifest.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import dataclasses
 import errno
 import hashlib
 import os
+import posixpath
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +29,11 @@ from flows.sources.base import Candidate, LoadedDocument
 from flows.sources.metadata import (
     MANIFEST_NAMES,
     ManifestError,
+    ManifestRow,
     Metadata,
     from_manifest_row,
     from_path,
+    merge_rows,
     read_manifest,
 )
 from flows.sources.readers import DEFAULT_MAX_TEXT_CHARS, not_regular_file, os_problem, read_document, unreadable_file
@@ -78,6 +87,7 @@ class FileCandidate:
     manifest_row: dict[str, str] | None = None
     max_bytes: int = 200_000_000
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    manifest_problem: Rejected | None = None  # the file's manifest rows cannot be used
     ref: str = field(init=False)
     digest: str = field(init=False)
     problem: Rejected | None = field(init=False)
@@ -85,8 +95,9 @@ class FileCandidate:
     def __post_init__(self) -> None:
         self.ref = safe_text(self.path.relative_to(self.root).as_posix())
         # Checked before the digest reads the file: a named pipe would block it, /dev/zero never end.
-        self.problem = inspect_path(self.root.resolve(), self.path)
-        self.digest = "" if self.problem else _file_digest(self.path)
+        path_problem = inspect_path(self.root.resolve(), self.path)
+        self.digest = "" if path_problem else _file_digest(self.path)
+        self.problem = path_problem or self.manifest_problem
 
     def _metadata(self) -> Metadata:
         if self.manifest_row is not None:
@@ -142,6 +153,10 @@ class FolderSource:
 
     def candidates(self) -> Iterator[Candidate]:
         unreadable: list[OSError] = []  # folders os.walk could not list
+        # Rows naming a file in a subfolder ("utrecht/x.txt"), by that file's path from the root.
+        # os.walk goes top-down, so they are all read before the file is listed.
+        by_path: dict[str, list[ManifestRow]] = {}
+        notes: dict[str, _ManifestNotes] = {}  # row problems to record against their manifest
         for directory, subdirs, files in os.walk(self.root, onerror=unreadable.append, followlinks=False):
             yield from self._unreadable_folders(unreadable)
             here = Path(directory)
@@ -152,21 +167,34 @@ class FolderSource:
                     "symlinked_folder",
                     "symbolische link naar een map wordt niet gevolgd; zet de documenten zelf in de corpusmap",
                 ))
-            manifest_rows: dict[str, dict[str, str]] = {}
+            by_name: dict[str, list[ManifestRow]] = {}
+            odd: dict[str, list[ManifestRow]] = {}  # rows naming a path out of the folder or an invalid name
             for manifest_name in MANIFEST_NAMES:
                 if manifest_name in files:
-                    rejected = self._read_manifest(here / manifest_name, manifest_rows)
-                    if rejected is not None:
-                        yield rejected
+                    read = self._read_manifest(here / manifest_name)
+                    if isinstance(read, RejectedCandidate):
+                        yield read
+                    else:
+                        self._sort_rows(here, read, by_name, by_path, odd, notes)
             listed = set()
             for name in sorted(files):
                 if name.startswith(".") or name in MANIFEST_NAMES:
                     continue
                 listed.add(name)
-                yield FileCandidate(self.root, here / name, manifest_rows.get(name), self.max_bytes, self.max_text_chars)
-            for name in sorted(set(manifest_rows) - listed):
-                yield self._manifest_only(here, name)
+                path = here / name
+                row, problem = _rows_for(by_name.get(name, []), by_path.pop(path.relative_to(self.root).as_posix(), []))
+                yield FileCandidate(self.root, path, row, self.max_bytes, self.max_text_chars, problem)
+            for name in sorted(set(by_name) - listed):
+                yield self._manifest_only(here, name, by_name[name])
+            for name in sorted(odd):
+                yield self._manifest_only(here, name, odd[name])
         yield from self._unreadable_folders(unreadable)
+        for rows in by_path.values():  # never listed: missing, hidden, a folder, a manifest
+            for row in rows:
+                notes[row.manifest].add(row.line, f"pad {row.name!r} noemt geen document in de corpusmap")
+        for manifest_ref, note in notes.items():
+            if note.lines:
+                yield note.rejection(manifest_ref)
 
     def _unreadable_folders(self, errors: list[OSError]) -> Iterator[Candidate]:
         while errors:
@@ -176,27 +204,47 @@ class FolderSource:
                 "unreadable", f"map niet leesbaar ({os_problem(exc)}); de documenten erin zijn niet gelezen"
             ))
 
-    def _read_manifest(self, path: Path, rows: dict[str, dict[str, str]]) -> RejectedCandidate | None:
-        """Add the manifest's rows; a rejection when it cannot be used."""
+    def _read_manifest(self, path: Path) -> list[ManifestRow] | RejectedCandidate:
+        """The manifest's rows, or a rejection when it cannot be used."""
         problem = inspect_path(self.real_root, path)
         if problem is not None:
             return RejectedCandidate(self._ref(path), problem)
         if path.stat().st_size > self.max_bytes:
             return RejectedCandidate(self._ref(path), Rejected("too_large", "manifest te groot (zie ingest.max_file_mb)"))
         try:
-            rows.update(read_manifest(path))
+            return read_manifest(path, self._ref(path))
         except (ManifestError, ValueError, csv.Error, OSError, RecursionError) as exc:
             return RejectedCandidate(
                 self._ref(path), Rejected("manifest_invalid", f"manifest onleesbaar: {_manifest_problem(exc)}"),
                 _file_digest(path),
             )
-        return None
 
-    def _manifest_only(self, here: Path, name: str) -> RejectedCandidate:
-        """A manifest row without a file of that name beside the manifest."""
+    def _sort_rows(self, here: Path, rows: list[ManifestRow], by_name: dict[str, list[ManifestRow]],
+                   by_path: dict[str, list[ManifestRow]], odd: dict[str, list[ManifestRow]],
+                   notes: dict[str, _ManifestNotes]) -> None:
+        """File each row under what it names: a file here, a file below, or nothing usable."""
+        if not rows:
+            return
+        note = notes.setdefault(rows[0].manifest, _ManifestNotes(here / Path(rows[0].manifest).name))
+        for row in rows:
+            name = row.name
+            if name and _is_file_name(name):
+                by_name.setdefault(name, []).append(row)
+            elif row.problem is not None:  # its 'file' value may be another column's: it names nothing reliably
+                note.add(row.line, row.problem)
+            elif not name:
+                note.add(row.line, "geen bestandsnaam in kolom 'file'")
+            elif _is_path_below(name):
+                target = posixpath.normpath((here / name).relative_to(self.root).as_posix())
+                by_path.setdefault(target, []).append(row)
+            else:
+                odd.setdefault(name, []).append(row)
+
+    def _manifest_only(self, here: Path, name: str, rows: list[ManifestRow]) -> RejectedCandidate:
+        """Manifest rows without a file of that name beside the manifest."""
         folder = here.relative_to(self.root).as_posix()
         ref = safe_text(name if folder == "." else f"{folder}/{name}")
-        if "\x00" in name or "/" in name or "\\" in name or name in (".", ".."):
+        if not _is_file_name(name):
             try:
                 outside = not (here / name).resolve().is_relative_to(self.real_root)
             except (ValueError, OSError):  # a NUL byte, a name too long
@@ -207,9 +255,54 @@ class FolderSource:
                 "manifest_bad_path",
                 "manifest noemt een pad of ongeldige naam; noem alleen een bestandsnaam uit de map van het manifest",
             ))
+        bad = next((row for row in rows if row.problem is not None), None)
+        if bad is not None:
+            return RejectedCandidate(ref, Rejected(
+                "manifest_bad_row", f"ongeldige manifestregel: {bad.where}: {bad.problem}; geen bestand met die naam",
+            ))
         return RejectedCandidate(
             ref, Rejected("manifest_missing_file", "manifest noemt een bestand dat niet in deze map staat")
         )
+
+
+class _ManifestNotes:
+    """Problems of rows that describe no document, recorded as one rejection of their manifest."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: list[tuple[int, str]] = []
+
+    def add(self, line: int, problem: str) -> None:
+        self.lines.append((line, problem))
+
+    def rejection(self, ref: str) -> RejectedCandidate:
+        problems = "; ".join(f"regel {line}: {problem}" for line, problem in sorted(self.lines))
+        return RejectedCandidate(
+            ref, Rejected("manifest_bad_row", f"manifestregels die geen document beschrijven: {problems}"),
+            _file_digest(self.path),
+        )
+
+
+def _is_file_name(name: str) -> bool:
+    return not any(c in name for c in "/\\\x00") and name not in (".", "..")
+
+
+def _is_path_below(name: str) -> bool:
+    """A relative path that stays inside the manifest's folder ("utrecht/x.txt", "./x.txt")."""
+    return (not any(c in name for c in "\\\x00") and not name.startswith("/")
+            and ".." not in name.split("/"))
+
+
+def _rows_for(here: list[ManifestRow], above: list[ManifestRow]) -> tuple[dict[str, str] | None, Rejected | None]:
+    """The manifest row of a file, or why it has none that can be used."""
+    if above:
+        row = above[0]
+        return None, Rejected(
+            "manifest_bad_path",
+            f"{row.where} noemt dit bestand met het pad {row.name!r}; een manifest beschrijft alleen "
+            "bestanden in zijn eigen map: zet de regel in een manifest naast het bestand",
+        )
+    return merge_rows(here)
 
 
 def _manifest_problem(exc: Exception) -> str:
