@@ -15,8 +15,8 @@ so ingest finds no duplicates.
 
     .venv/bin/python bench/generate_corpus.py 10000 [--seed 2025] [--out bench/corpora]
 
-A corpus that already exists with the same parameters (bench/corpora/<n>/.corpus.json,
-hidden, so regiescan skips it) is not written again.
+A corpus that already exists with the same parameters (bench/corpora/<n>.corpus.json, beside
+its folder so that it is not one of the corpus's inputs) is not written again.
 """
 
 from __future__ import annotations
@@ -306,12 +306,13 @@ def generate(n: int, seed: int = DEFAULT_SEED, out: Path = BENCH / "corpora", fo
              quiet: bool = False) -> Path:
     """Write the n-document corpus (if not already there with the same parameters); its folder."""
     target = out / str(n)
-    stamp = target / ".corpus.json"
+    stamp = stamp_of(target)
     wanted = params(n, seed)
     if not force and stamp.is_file():
         done = json.loads(stamp.read_text(encoding="utf-8"))
         if {k: done.get(k) for k in wanted} == wanted:
             return target
+    stamp.unlink(missing_ok=True)
     if target.exists():
         shutil.rmtree(target)
     partial = out / f".{n}.partial"
@@ -347,9 +348,19 @@ def generate(n: int, seed: int = DEFAULT_SEED, out: Path = BENCH / "corpora", fo
         "chars": n_chars, "mean_words": round(n_words / max(n, 1), 1),
         "content_sha256": corpus_sha.hexdigest(), "seconds": round(time.perf_counter() - started, 1),
     }
-    (partial / ".corpus.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     partial.rename(target)
+    stamp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")  # last: its presence means complete
     return target
+
+
+def stamp_of(corpus: Path) -> Path:
+    """The corpus's parameters and statistics, beside its folder: a file inside it would be
+    one more input of the runs (a hidden file is a rejection, not nothing)."""
+    return corpus.parent / f"{corpus.name}.corpus.json"
+
+
+def corpus_info(corpus: Path) -> dict:
+    return json.loads(stamp_of(corpus).read_text(encoding="utf-8"))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -361,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for size in (int(s) for s in args.sizes.split(",")):
         path = generate(size, args.seed, args.out, args.force)
-        info = json.loads((path / ".corpus.json").read_text(encoding="utf-8"))
+        info = corpus_info(path)
         print(f"{path}: {info['n_documents']} documents, {info['n_municipalities']} municipalities, "
               f"{info['mean_words']} words/document, formats {info['formats']}")
 

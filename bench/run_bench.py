@@ -701,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"corpus of {size} documents (seed {args.seed})")
             t0 = time.perf_counter()
             path = generate_corpus.generate(size, args.seed)
-            info = json.loads((path / ".corpus.json").read_text(encoding="utf-8"))
+            info = generate_corpus.corpus_info(path)
             results["corpora"][str(size)] = {"path": str(path), "ready_s": round(time.perf_counter() - t0, 1),
                                              **{k: info[k] for k in ("n_municipalities", "formats", "words", "chars", "mean_words", "content_sha256")}}
         save()

@@ -147,9 +147,11 @@ def test_a_path_to_nothing_is_recorded_against_the_manifest(tmp_path):
     assert list(analysed(result).index) == ["utrecht/2024-01-01_visie.txt"]
     assert rejected(result) == {
         "manifest.csv": ("manifest_bad_row", "manifestregels die geen document beschrijven: "
-                         "regel 2: pad 'utrecht/ontbreekt.txt' noemt geen document in de corpusmap; "
-                         "regel 3: pad 'utrecht/.verborgen.txt' noemt geen document in de corpusmap"),
+                         "regel 2: pad 'utrecht/ontbreekt.txt' noemt geen document in de corpusmap"),
         "utrecht": ("manifest_missing_file", "manifest noemt een bestand dat niet in deze map staat"),
+        # a hidden file is one input, rejected unread; the row naming it adds nothing
+        "utrecht/.verborgen.txt": ("hidden_file", "verborgen bestand (naam begint met een punt) niet gelezen; "
+                                   "hernoem het als het meetelt"),
     }
 
 
@@ -185,3 +187,19 @@ def test_file_name_dates_are_checked_the_same_way(tmp_path):
     result = run(tmp_path)
     assert rejected(result)["utrecht/2099-01-01_visie.txt"][0] == "date_out_of_range"
     assert list(analysed(result).index) == ["utrecht/2020-01-01_visie.txt"]
+
+
+def test_hidden_files_and_folders_are_inputs_rejected_once_not_read(tmp_path):
+    write(tmp_path / "utrecht/2024-01-01_visie.txt", TEXT)
+    write(tmp_path / "utrecht/.2024-02-01_concept.txt", TEXT + " Concept.")
+    write(tmp_path / "utrecht/.archief/2023-01-01_oud.txt", TEXT + " Oud.")
+    write(tmp_path / "utrecht/.archief/2023-01-02_ouder.txt", TEXT + " Ouder.")
+    write(tmp_path / "zeist/.verborgen.txt", TEXT + " Z.")
+    write(tmp_path / "zeist/manifest.csv", HEADER + ".verborgen.txt,Zeist,2024-01-01,visie,Z,\n")
+    result = run(tmp_path)
+    assert list(analysed(result).index) == ["utrecht/2024-01-01_visie.txt"]
+    assert {ref: code for ref, (code, _) in rejected(result).items()} == {
+        "utrecht/.2024-02-01_concept.txt": "hidden_file",
+        "utrecht/.archief": "hidden_folder",  # one input for the folder: its files are not read
+        "zeist/.verborgen.txt": "hidden_file",  # the manifest row naming it adds no second input
+    }

@@ -136,7 +136,8 @@ class RejectedCandidate:
 
 
 class FolderSource:
-    """All files under a folder (hidden files and valid manifests excepted)."""
+    """All files under a folder, valid manifests excepted. Hidden files and folders (names
+    starting with a dot) are not read: each is one rejection, so the count shows them."""
 
     name = "folder"
 
@@ -160,8 +161,14 @@ class FolderSource:
         for directory, subdirs, files in os.walk(self.root, onerror=unreadable.append, followlinks=False):
             yield from self._unreadable_folders(unreadable)
             here = Path(directory)
+            hidden = sorted(d for d in subdirs if d.startswith("."))
             linked = sorted(d for d in subdirs if not d.startswith(".") and (here / d).is_symlink())
-            subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in linked)
+            subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in linked + hidden)
+            for name in hidden:  # not walked (.git can hold thousands of files), but not silently
+                yield RejectedCandidate(self._ref(here / name), Rejected(
+                    "hidden_folder", "verborgen map (naam begint met een punt) niet doorzocht; hernoem haar als "
+                                     "de documenten erin meetellen",
+                ))
             for name in linked:
                 yield RejectedCandidate(self._ref(here / name), Rejected(
                     "symlinked_folder",
@@ -178,7 +185,15 @@ class FolderSource:
                         self._sort_rows(here, read, by_name, by_path, odd, notes)
             listed = set()
             for name in sorted(files):
-                if name.startswith(".") or name in MANIFEST_NAMES:
+                if name in MANIFEST_NAMES:
+                    continue
+                if name.startswith("."):
+                    listed.add(name)  # a manifest row naming it adds no second input
+                    by_path.pop((here / name).relative_to(self.root).as_posix(), None)
+                    yield RejectedCandidate(self._ref(here / name), Rejected(
+                        "hidden_file", "verborgen bestand (naam begint met een punt) niet gelezen; hernoem het als "
+                                       "het meetelt",
+                    ))
                     continue
                 listed.add(name)
                 path = here / name
