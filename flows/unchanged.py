@@ -59,7 +59,11 @@ def input_key(candidates: Sequence[Candidate], config_record: dict[str, Any], le
     }, sort_keys=True, default=str).encode("utf-8"))
     for candidate in candidates:  # in source order: the order decides which duplicate is kept
         manifest_row = getattr(candidate, "manifest_row", None)
-        sha.update(json.dumps([candidate.ref, candidate.digest, manifest_row], sort_keys=True).encode("utf-8"))
+        # A rejection known before reading (a manifest conflict, say) names manifest lines that
+        # can change while the file does not: its reason is an input of the rejected table.
+        known = getattr(candidate, "problem", None) or getattr(candidate, "rejection", None)
+        rejection = [known.code, known.reason] if known is not None else None
+        sha.update(json.dumps([candidate.ref, candidate.digest, manifest_row, rejection], sort_keys=True).encode("utf-8"))
     return sha.hexdigest()
 
 

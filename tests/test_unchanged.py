@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from flows.config import RunConfig
+from flows.sources.rejection import Rejected
 from flows.unchanged import REQUIRED_OUTPUTS, input_key, unchanged_run
 from test_run_cli import run_cli, small_run  # noqa: F401  (fixture)
 
@@ -23,6 +24,7 @@ class Doc:
     ref: str
     digest: str
     manifest_row: dict[str, str] | None = None
+    problem: Rejected | None = None
 
 
 DOCS = [Doc("a/2020-01-01_nota.txt", "1" * 64), Doc("b/2021-02-02_motie.pdf", "2" * 64)]
@@ -39,6 +41,8 @@ def key(docs=DOCS, config: RunConfig | None = None, lexicon: str = "lex-1", mode
     pytest.param([*DOCS, Doc("c/2022-03-03_brief.docx", "4" * 64)], id="a document added"),
     pytest.param(DOCS[::-1], id="the order (it decides which duplicate is kept)"),
     pytest.param([Doc(DOCS[0].ref, DOCS[0].digest, {"municipality": "Ede"}), DOCS[1]], id="a manifest row"),
+    pytest.param([Doc(DOCS[0].ref, DOCS[0].digest, problem=Rejected("manifest_conflict", "regel 2 en regel 3")), DOCS[1]],
+                 id="a rejection known before reading (its manifest lines)"),
 ])
 def test_any_change_in_the_documents_changes_the_key(changed):
     assert key(changed) != key()
