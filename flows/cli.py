@@ -104,6 +104,17 @@ def check_source(settings: RunConfig) -> None:
             default_catalog().lookup_all(settings.ori.municipalities)
         except NoOriSource as exc:
             fail(str(exc))
+        if settings.ori.offline:
+            from flows.sources.ori import OriCacheMiss
+            from flows.sources.ori_source import OriSource
+            from flows.steps import make_source
+
+            source = make_source(settings)
+            try:
+                if isinstance(source, OriSource):
+                    source.check_offline()
+            except OriCacheMiss as exc:
+                fail(str(exc))
     elif not settings.corpus.is_dir():
         fail(f"corpus folder does not exist: {settings.corpus}")
     elif not any(path.is_file() for path in settings.corpus.rglob("*")):  # stops at the first file

@@ -175,6 +175,13 @@ class OriSource:
         for entry in self.entries:
             yield from self._harvest(entry)
 
+    def check_offline(self) -> None:
+        """OriCacheMiss now, before a run starts, when an offline run has no earlier online run
+        to repeat for one of its sources."""
+        if self.offline:
+            for entry in self.entries:
+                self._plan(entry)
+
     def _signature(self) -> dict[str, Any]:
         return {"query": self.query, "before": None if self.before is None else format_timestamp(self.before)}
 
