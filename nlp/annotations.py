@@ -36,7 +36,7 @@ def is_hard(record: dict[str, Any]) -> bool:
 
 def read_annotations(path: Path) -> list[Annotated]:
     records: list[Annotated] = []
-    with open(path, encoding="utf-8") as f:
+    with open(path, "rb") as f:  # bytes: a line that is not UTF-8 is an error naming its line
         for line in jsonl_lines(f):
             where = f"{path.name}:{line.number}"
             raw = line.value

@@ -29,6 +29,15 @@ def test_shipped_model_matches_lexicon_and_annotations(model):
     assert model.lexicon_version == lexicon_at().version
 
 
+def test_an_annotation_line_that_is_not_utf8_is_an_error_naming_it(tmp_path):
+    from nlp.annotations import AnnotationError
+
+    path = tmp_path / "set_x.jsonl"
+    path.write_bytes(b'{"text": "De gemeente voert regie.", "stance": "regie"}\n{"text": "caf\xe9", "stance": "geen"}\n')
+    with pytest.raises(AnnotationError, match=r"set_x.jsonl:2: not valid UTF-8"):
+        read_annotations(path)
+
+
 def test_model_card_has_cross_validated_metrics(model):
     cv = model.card["cross_validation"]
     assert cv["folds"] >= 5 and cv["n"] == model.card["training_data"]["n_examples"] >= 700
