@@ -189,7 +189,8 @@ class FolderSource:
                     continue
                 if name.startswith("."):
                     listed.add(name)  # a manifest row naming it adds no second input
-                    by_path.pop((here / name).relative_to(self.root).as_posix(), None)
+                    if by_path:
+                        by_path.pop((here / name).relative_to(self.root).as_posix(), None)
                     yield RejectedCandidate(self._ref(here / name), Rejected(
                         "hidden_file", "verborgen bestand (naam begint met een punt) niet gelezen; hernoem het als "
                                        "het meetelt",
@@ -197,7 +198,8 @@ class FolderSource:
                     continue
                 listed.add(name)
                 path = here / name
-                row, problem = _rows_for(by_name.get(name, []), by_path.pop(path.relative_to(self.root).as_posix(), []))
+                above = by_path.pop(path.relative_to(self.root).as_posix(), []) if by_path else []  # rarely any
+                row, problem = _rows_for(by_name.get(name, []), above)
                 yield FileCandidate(self.root, path, row, self.max_bytes, self.max_text_chars, problem)
             for name in sorted(set(by_name) - listed):
                 yield self._manifest_only(here, name, by_name[name])
