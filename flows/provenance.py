@@ -35,14 +35,22 @@ def corpus_hash(ref_digests: Iterable[tuple[str, str]]) -> str:
     return sha.hexdigest()
 
 
-@lru_cache(maxsize=8)
 def files_fingerprint(paths: tuple[Path, ...]) -> str:
     """sha256 over the files at these paths (folders recursively): names relative to the
     project, and contents."""
     sha = hashlib.sha256()
     for root in paths:
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        for path in files:
-            sha.update(path.relative_to(PROJECT_ROOT).as_posix().encode("utf-8") + b"\0")
-            sha.update(hashlib.sha256(path.read_bytes()).digest())
+        sha.update(_tree_digest(root))
     return sha.hexdigest()
+
+
+@lru_cache(maxsize=16)
+def _tree_digest(root: Path) -> bytes:
+    """One folder's (or file's) part of a fingerprint; remembered, because a run fingerprints
+    nlp/ twice (its input key and its analysis cache key)."""
+    sha = hashlib.sha256()
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in files:
+        sha.update(path.relative_to(PROJECT_ROOT).as_posix().encode("utf-8") + b"\0")
+        sha.update(hashlib.sha256(path.read_bytes()).digest())
+    return sha.digest()

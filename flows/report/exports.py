@@ -21,7 +21,7 @@ import pandera.pandas as pa
 
 from flows.report.data import RunTables
 from flows.report.labels import Labels
-from flows.tables import SCHEMAS, ParquetAppender
+from flows.tables import SCHEMAS, ParquetAppender, empty_table
 
 # export name (= the run table's name) -> its rows, in parts: the evidence table grows with
 # the corpus and is streamed from the run's file to the exports, never held whole.
@@ -94,7 +94,7 @@ def _write_parts(name: str, parts: Iterable[pd.DataFrame], parquet: Path, csv: P
                 csv_frame(frame).to_csv(csv_file, header=csv_file.tell() == 0, index=False, lineterminator="\n")
                 rows += len(frame)
             if not parquet_file.started:  # no part at all: an empty table with the schema's columns
-                frame = export_frame(name, pd.DataFrame({c: [] for c in SCHEMAS[name].columns}))
+                frame = export_frame(name, empty_table(name))
                 frame.to_parquet(parquet, index=False)
                 csv_frame(frame).to_csv(csv_file, index=False, lineterminator="\n")
         finally:

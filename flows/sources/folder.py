@@ -187,18 +187,15 @@ class FolderSource:
             for name in sorted(files):
                 if name in MANIFEST_NAMES:
                     continue
-                if name.startswith("."):
-                    listed.add(name)  # a manifest row naming it adds no second input
-                    if by_path:
-                        by_path.pop((here / name).relative_to(self.root).as_posix(), None)
-                    yield RejectedCandidate(self._ref(here / name), Rejected(
+                listed.add(name)
+                path = here / name
+                above = by_path.pop(path.relative_to(self.root).as_posix(), []) if by_path else []  # rarely any
+                if name.startswith("."):  # the rows naming it (here or above) add no second input
+                    yield RejectedCandidate(self._ref(path), Rejected(
                         "hidden_file", "verborgen bestand (naam begint met een punt) niet gelezen; hernoem het als "
                                        "het meetelt",
                     ))
                     continue
-                listed.add(name)
-                path = here / name
-                above = by_path.pop(path.relative_to(self.root).as_posix(), []) if by_path else []  # rarely any
                 row, problem = _rows_for(by_name.get(name, []), above)
                 yield FileCandidate(self.root, path, row, self.max_bytes, self.max_text_chars, problem)
             for name in sorted(set(by_name) - listed):

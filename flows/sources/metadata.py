@@ -180,8 +180,8 @@ def merge_rows(rows: list[ManifestRow]) -> tuple[dict[str, str] | None, Rejected
     for row in rows:
         if row.problem is not None:
             return None, Rejected("manifest_bad_row", f"ongeldige manifestregel: {row.where}: {row.problem}")
-    first = rows[0].metadata_fields()
-    differing = [key for key in first if any(row.metadata_fields()[key] != first[key] for row in rows)]
+    values = [row.metadata_fields() for row in rows]
+    differing = [key for key in values[0] if any(v[key] != values[0][key] for v in values[1:])]
     if differing:
         sources = [row.where for row in rows]
         return None, Rejected(
