@@ -47,7 +47,9 @@ class _Collector:
     documents: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
-    first_ref_by_hash: dict[str, str] = field(default_factory=dict)
+    # (text hash, gm_code) -> (ref, doc_id) of the input kept for that text in that municipality
+    kept: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    hashes_kept: set[str] = field(default_factory=set)
     digests: list[tuple[str, str]] = field(default_factory=list)
 
     def reject(self, candidate: Candidate, rejection: Rejected, municipality: str | None = None) -> None:
@@ -66,7 +68,9 @@ def ingest(
     advance: Callable[[str], None] = lambda ref: None,
     sink: Callable[[dict[str, Any]], None] = lambda document: None,
 ) -> IngestResult:
-    """Read every candidate once; the first of identical texts (in source order) is kept.
+    """Read every candidate once; of identical texts filed for one municipality the first (in
+    source order) is kept. The same text filed for two municipalities (a joint regional vision
+    adopted by both councils) is a document of each.
 
     Each kept document (with its pages) is handed to `sink` as soon as it is read; only its
     metadata stays in memory, so memory does not grow with the size of the texts.
@@ -111,15 +115,18 @@ def _ingest_one(candidate: Candidate, out: _Collector, registry: MunicipalityReg
         out.reject(candidate, Rejected("reader_error", f"onverwachte fout bij lezen: {type(exc).__name__}: {exc}"[:300]), municipality_input)
         return
     text_hash = content_hash(loaded.pages)
-    if text_hash in out.first_ref_by_hash:
+    key = (text_hash, municipality.gm_code)
+    if key in out.kept:
+        first_ref, first_doc_id = out.kept[key]
         out.duplicates.append({
-            "ref": candidate.ref, "source": out.source,
-            "duplicate_of_ref": out.first_ref_by_hash[text_hash], "doc_id": text_hash[:16],
+            "ref": candidate.ref, "source": out.source, "duplicate_of_ref": first_ref, "doc_id": first_doc_id,
         })
         return
-    out.first_ref_by_hash[text_hash] = candidate.ref
+    doc_id = _doc_id(text_hash, municipality.gm_code, first_of_text=text_hash not in out.hashes_kept)
+    out.hashes_kept.add(text_hash)
+    out.kept[key] = (candidate.ref, doc_id)
     document = {
-        "doc_id": text_hash[:16], "ref": candidate.ref, "source": out.source,
+        "doc_id": doc_id, "ref": candidate.ref, "source": out.source,
         "format": loaded.format, "municipality_input": municipality_input,
         "gm_code": municipality.gm_code, "municipality": municipality.name,
         "municipality_original": municipality.original_name, "merged": municipality.merged,
@@ -130,3 +137,12 @@ def _ingest_one(candidate: Candidate, out: _Collector, registry: MunicipalityReg
     }
     out.sink(document)
     out.documents.append({k: v for k, v in document.items() if k != "pages"})
+
+
+def _doc_id(text_hash: str, gm_code: str, first_of_text: bool) -> str:
+    """16 hex characters: the text hash's for a text's first document (its id does not depend
+    on whether another council filed the same text later), the hash of text and municipality
+    for the same text in another municipality."""
+    if first_of_text:
+        return text_hash[:16]
+    return hashlib.sha256(f"{text_hash}|{gm_code}".encode("utf-8")).hexdigest()[:16]
