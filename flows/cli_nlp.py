@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import sys
@@ -86,11 +87,12 @@ def classify(
     if target_path is not None:
         _check_output_path(target_path)  # before the input is read or the model loaded
     tally = _Tally()
-    with ExitStack() as stack:
+    with _write_errors(output if target_path is not None else "standard output"), ExitStack() as stack:
         source = stack.enter_context(_open_input(input))
         target = sys.stdout if target_path is None else stack.enter_context(_output_file(target_path))
         analyser = _load_analyser()
         _write_results(analyser, _read_jsonl(source, skip_invalid, tally), target, batch_size)
+        target.flush()  # here, so a full disk is reported, not met at interpreter exit
     if tally.skipped:
         err_console.print(f"skipped {tally.skipped} malformed line{'s' if tally.skipped != 1 else ''}", highlight=False)
 
@@ -147,12 +149,28 @@ def _check_output_path(path: Path) -> None:
         _fail(f"cannot write {path}: no permission to create files in {folder}")
 
 
+# Errors of writing, not of reading: a full disk or quota is the user's to fix, not a bug.
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+@contextmanager
+def _write_errors(where: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRNOS:
+            raise
+        _fail(f"cannot write {where}: {exc.strerror}" + ("" if where == "standard output" else " (nothing written)"))
+
+
 @contextmanager
 def _output_file(path: Path) -> Iterator[IO[str]]:
     """A temporary file beside `path`, renamed to `path` only when the block completes: a failed
-    command leaves no partial output that looks complete, and an existing file untouched."""
+    command leaves no partial output that looks complete, and an existing file untouched.
+    A symbolic link is written through (its target replaced), not replaced by a file."""
     from flows.outputs import shared_mode
 
+    path = Path(os.path.realpath(path))
     _check_output_path(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -188,7 +206,7 @@ def _provenance(command: str, gold: Path, gold_sha256: str, versions: dict[str, 
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    with _output_file(path) as handle:
+    with _write_errors(str(path)), _output_file(path) as handle:
         handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 

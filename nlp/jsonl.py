@@ -19,8 +19,12 @@ def jsonl_lines(lines: Iterable[str] | Iterable[bytes]) -> Iterator[JsonlLine]:
     """Parsed non-blank lines; a line that is not JSON comes back with `error` set.
 
     Pass byte lines (a file opened "rb") to have a line that is not UTF-8 come back as an
-    error too: decoding the whole file as text would fail the whole file on that one line."""
+    error too: decoding the whole file as text would fail the whole file on that one line.
+    A UTF-8 byte order mark before the first line (Windows editors and Excel write one) is
+    not part of the JSON."""
     for number, line in enumerate(lines, start=1):
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf") if isinstance(line, bytes) else line.removeprefix("\ufeff")
         if not line.strip():
             continue
         if isinstance(line, bytes):

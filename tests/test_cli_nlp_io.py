@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import resource
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from cli_runner import permission_prefix, run_cli
+from cli_runner import BIN, cli_env, permission_prefix, run_cli
 from nlp.lexicon import lexicon_at
 from nlp.model_card import read_model_card
 from nlp.pipeline import pipeline_identity
@@ -113,6 +115,56 @@ def test_classify_may_write_over_its_own_input(tmp_path):
     result = run_cli("classify", str(path), "-o", str(path), "--batch-size", "1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert [json.loads(x)["stance"] for x in path.read_text(encoding="utf-8").splitlines()] == ["regie"] * 3
+
+
+def test_a_byte_order_mark_before_the_first_line_is_not_a_malformed_line(tmp_path):
+    """Windows editors and Excel start a UTF-8 file with a BOM; the gold and annotation readers
+    share the line reader, so this covers them too."""
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + _jsonl([{"id": i, "text": _text(i)} for i in range(2)]))
+    result = run_cli("classify", str(source), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(x)["id"] for x in result.stdout.splitlines()] == [0, 1]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_bytes(b"\xef\xbb\xbf" + _jsonl(STANCE_GOLD))
+    evaluated = run_cli("eval-stance", str(gold), cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "4 passages" in evaluated.stdout
+
+
+def test_an_output_link_is_written_through(tmp_path):
+    target = tmp_path / "results" / "out.jsonl"
+    target.parent.mkdir()
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(target)
+    result = run_cli("classify", "-", "-o", str(link), input=_jsonl([{"id": 1, "text": _text(1)}]).decode(), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and link.resolve() == target
+    assert json.loads(target.read_text(encoding="utf-8"))["stance"] == "regie"
+
+
+def _file_size_limit(limit: int):
+    # Python ignores SIGXFSZ, so a write past the limit raises EFBIG, as a full disk raises ENOSPC.
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_an_output_that_cannot_be_written_whole_is_a_clear_error_and_no_file(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(_jsonl([{"id": i, "text": _text(i)} for i in range(20)]))
+    out = tmp_path / "out.jsonl"
+    out.write_text("earlier results\n", encoding="utf-8")
+    failed = run_cli("classify", str(source), "-o", str(out), cwd=tmp_path, preexec_fn=_file_size_limit(2000))
+    assert f"cannot write {out}: File too large (nothing written)" in _user_error(failed)
+    assert out.read_text(encoding="utf-8") == "earlier results\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "prefect-home") == ["in.jsonl", "out.jsonl"]
+
+
+def test_a_full_standard_output_is_a_clear_error(tmp_path):
+    with open("/dev/full", "w") as full:  # every write fails with ENOSPC
+        failed = subprocess.run([str(BIN), "classify", "-"], input=_jsonl([{"id": 1, "text": _text(1)}]).decode(),
+                                stdout=full, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                                env=cli_env(tmp_path / "prefect-home"), timeout=600)
+    assert "cannot write standard output: No space left on device" in _user_error(failed)
 
 
 def _check_provenance(provenance: dict, command: str, gold: Path) -> None:
