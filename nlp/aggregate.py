@@ -6,12 +6,15 @@ Per municipality (and per municipality x year):
   R, N, Z  = evidence sentences whose stance is regie, netwerk, zelfstandig
   position = (N - R) / (N + R)  in [-1, +1]: -1 all regie, +1 all netwerk
   interval = 2.5 and 97.5 percentiles of the position over bootstrap draws that resample
-             the municipality's documents with replacement (seeded)
+             the municipality's documents with replacement (seeded); none with fewer than
+             two documents that have regie or netwerk sentences
   shares   = R, N, Z over R + N + Z
   category = onvoldoende bewijs | zelfstandig | regiegemeente | netwerkgemeente | hybride
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -40,13 +43,25 @@ def _position(r: np.ndarray, n: np.ndarray) -> np.ndarray:
         return np.where(total > 0, (n - r) / total, np.nan)
 
 
-def categorise(r: int, n: int, z: int, documents_with_evidence: int, min_documents: int, config: AggregationConfig) -> str:
+class EvidenceDocuments(NamedTuple):
+    """How many of a group's documents have evidence sentences: of any frame, of regie or
+    netwerk, of zelfstandig."""
+
+    any_frame: int
+    regie_or_netwerk: int
+    zelfstandig: int
+
+
+def categorise(r: int, n: int, z: int, documents: EvidenceDocuments, min_documents: int, config: AggregationConfig) -> str:
+    """The first rule of docs/method.md §4 that applies. A category rests on at least
+    `min_documents` documents that carry its own evidence: one document's regie sentences do
+    not make a regiegemeente however many zelfstandig documents stand beside it."""
     evidence = r + n + z
-    if evidence < config.min_evidence_sentences or documents_with_evidence < min_documents:
+    if evidence < config.min_evidence_sentences or documents.any_frame < min_documents:
         return "onvoldoende bewijs"
     if z / evidence >= config.zelfstandig_share and z >= max(r, n):
-        return "zelfstandig"
-    if r + n == 0:
+        return "zelfstandig" if documents.zelfstandig >= min_documents else "onvoldoende bewijs"
+    if documents.regie_or_netwerk < min_documents:
         return "onvoldoende bewijs"
     position = (n - r) / (r + n)
     if position <= -config.axis_threshold:
@@ -82,15 +97,12 @@ def _summarise(
     z_docs = group_counts["zelfstandig"].to_numpy()
     r, n, z = int(r_docs.sum()), int(n_docs.sum()), int(z_docs.sum())
     evidence = r + n + z
-    with_evidence = int(((r_docs + n_docs + z_docs) > 0).sum())
-    draws = rng.integers(0, len(group_counts), size=(config.bootstrap_draws, len(group_counts)))
-    boot = _position(r_docs[draws].sum(axis=1), n_docs[draws].sum(axis=1))
-    boot = boot[~np.isnan(boot)]
-    tail = (1 - config.interval) / 2 * 100
-    low, high = (np.percentile(boot, [tail, 100 - tail]) if len(boot) else (np.nan, np.nan))
+    documents = EvidenceDocuments(
+        int(((r_docs + n_docs + z_docs) > 0).sum()), int(((r_docs + n_docs) > 0).sum()), int((z_docs > 0).sum()))
+    low, high = _interval(r_docs, n_docs, documents.regie_or_netwerk, config, rng)
     return {
         "n_documents": len(group_counts),
-        "n_documents_with_evidence": with_evidence,
+        "n_documents_with_evidence": documents.any_frame,
         "n_sentences": int(group_counts.to_numpy().sum()),
         "n_evidence_sentences": evidence,
         "n_regie": r, "n_netwerk": n, "n_zelfstandig": z,
@@ -98,9 +110,28 @@ def _summarise(
         "netwerk_share": n / evidence if evidence else np.nan,
         "zelfstandig_share": z / evidence if evidence else np.nan,
         "position": float(_position(np.array([r]), np.array([n]))[0]),
-        "position_low": float(low), "position_high": float(high),
-        "category": categorise(r, n, z, with_evidence, min_documents, config),
+        "position_low": low, "position_high": high,
+        "category": categorise(r, n, z, documents, min_documents, config),
     }
+
+
+def _interval(r_docs: np.ndarray, n_docs: np.ndarray, documents_with_position: int, config: AggregationConfig,
+              rng: np.random.Generator) -> tuple[float, float]:
+    """Percentile interval of the position over bootstrap draws of the documents; undefined
+    (NaN) unless two documents have regie or netwerk sentences: with one, every draw that
+    defines a position repeats its ratio and the interval would have no width. Draws without
+    regie or netwerk sentences define no position and are left out (the interval is
+    conditional on N + R > 0)."""
+    if documents_with_position < 2:
+        return np.nan, np.nan
+    draws = rng.integers(0, len(r_docs), size=(config.bootstrap_draws, len(r_docs)))
+    boot = _position(r_docs[draws].sum(axis=1), n_docs[draws].sum(axis=1))
+    boot = boot[~np.isnan(boot)]
+    if not len(boot):
+        return np.nan, np.nan
+    tail = (1 - config.interval) / 2 * 100
+    low, high = np.percentile(boot, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def aggregate(counts: pd.DataFrame, documents: pd.DataFrame, keys: list[str], config: AggregationConfig) -> pd.DataFrame:
@@ -115,7 +146,8 @@ def aggregate(counts: pd.DataFrame, documents: pd.DataFrame, keys: list[str], co
     meta = documents.set_index("doc_id")
     rows = []
     for group_key, group in meta.groupby(keys, sort=True):
-        doc_ids = list(group.index)
+        # Drawn in doc_id order, not input order: renaming or reordering files keeps the interval.
+        doc_ids = sorted(group.index)
         # One generator per group, seeded from the group's key: results do not depend on
         # which other municipalities are in the corpus.
         key_tuple = group_key if isinstance(group_key, tuple) else (group_key,)
@@ -130,10 +162,12 @@ def aggregate(counts: pd.DataFrame, documents: pd.DataFrame, keys: list[str], co
 
 def trend(year_table: pd.DataFrame, config: AggregationConfig) -> pd.DataFrame:
     """Per municipality: slope of the yearly position (per year, least squares over the years
-    with at least min_trend_sentences regie+netwerk sentences) and its direction:
-    "naar netwerk", "naar regie" or "stabiel" (|slope| < 0.05); "onbekend" below two years."""
+    with at least min_trend_sentences regie+netwerk sentences and a category other than
+    onvoldoende bewijs) and its direction: "naar netwerk", "naar regie" or "stabiel"
+    (|slope| < 0.05); "onbekend" below two years."""
     rows = []
-    enough = year_table[(year_table["n_regie"] + year_table["n_netwerk"]) >= config.min_trend_sentences]
+    enough = year_table[((year_table["n_regie"] + year_table["n_netwerk"]) >= config.min_trend_sentences)
+                        & (year_table["category"] != "onvoldoende bewijs")]
     for gm_code in year_table["gm_code"].unique():
         group = enough[enough["gm_code"] == gm_code]
         if group["year"].nunique() < 2:

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nlp.aggregate import AggregationConfig, aggregate, categorise, per_document_counts, trend
+from nlp.aggregate import AggregationConfig, EvidenceDocuments, aggregate, categorise, per_document_counts, trend
 
 
 def corpus(n_docs: int, regie_per_doc: list[int], netwerk_per_doc: list[int], gm="GM0001", year=2020):
@@ -44,23 +44,51 @@ def test_bootstrap_is_seeded_and_independent_of_other_municipalities():
     together = aggregate(per_document_counts(pd.concat([s1, s2])), pd.concat([d1, d2]), ["gm_code"], AggregationConfig())
     again = together.set_index("gm_code").loc["GM0001"]
     assert (alone.position_low, alone.position_high) == (again.position_low, again.position_high)
-    other_seed = aggregate(per_document_counts(s1), d1, ["gm_code"], AggregationConfig(seed=1)).iloc[0]
-    assert (other_seed.position_low, other_seed.position_high) != (alone.position_low, alone.position_high)
+    # Another seed, other draws (many documents, so the percentiles are not pinned to a few
+    # possible values).
+    s3, d3 = corpus(60, [2, 0, 1, 3, 5, 7, 0], [1, 3, 2, 0, 4, 1, 6], gm="GM0003")
+    one, other = (aggregate(per_document_counts(s3), d3, ["gm_code"], AggregationConfig(seed=seed)).iloc[0] for seed in (1, 2))
+    assert (one.position_low, one.position_high) != (other.position_low, other.position_high)
 
 
 @pytest.mark.parametrize(
     "r, n, z, docs, expected",
     [
-        (20, 2, 1, 4, "regiegemeente"),
-        (2, 20, 1, 4, "netwerkgemeente"),
-        (10, 9, 2, 4, "hybride"),
-        (3, 4, 12, 4, "zelfstandig"),
-        (3, 2, 1, 4, "onvoldoende bewijs"),  # too few evidence sentences
-        (20, 2, 1, 1, "onvoldoende bewijs"),  # all evidence from one document
+        (20, 2, 1, (4, 4, 1), "regiegemeente"),
+        (2, 20, 1, (4, 4, 1), "netwerkgemeente"),
+        (10, 9, 2, (4, 4, 2), "hybride"),
+        (3, 4, 12, (4, 2, 3), "zelfstandig"),
+        (3, 2, 1, (4, 4, 1), "onvoldoende bewijs"),  # too few evidence sentences
+        (20, 2, 1, (1, 1, 1), "onvoldoende bewijs"),  # all evidence from one document
+        # Each category needs two documents with its own evidence: one document's regie
+        # sentences beside zelfstandig-only documents, or zelfstandig from one document only.
+        (5, 1, 2, (3, 1, 2), "onvoldoende bewijs"),
+        (3, 4, 12, (4, 3, 1), "onvoldoende bewijs"),
     ],
 )
 def test_categories(r, n, z, docs, expected):
-    assert categorise(r, n, z, docs, 2, AggregationConfig()) == expected
+    assert categorise(r, n, z, EvidenceDocuments(*docs), 2, AggregationConfig()) == expected
+
+
+def test_one_document_with_regie_or_netwerk_gives_no_interval():
+    """Every bootstrap draw that defines a position would repeat that document's ratio: a
+    zero-width interval claiming a certainty the documents cannot give."""
+    sentences = pd.DataFrame([{"doc_id": "a", "stance": "regie"}] * 5 + [{"doc_id": "a", "stance": "netwerk"}]
+                             + [{"doc_id": d, "stance": "zelfstandig"} for d in ("b", "c")])
+    documents = pd.DataFrame([{"doc_id": d, "gm_code": "GM0001", "municipality": "X", "year": 2020} for d in "abc"])
+    for keys in (["gm_code"], ["gm_code", "year"]):
+        row = aggregate(per_document_counts(sentences), documents, keys, AggregationConfig()).iloc[0]
+        assert row.position == pytest.approx(-4 / 6)
+        assert np.isnan(row.position_low) and np.isnan(row.position_high)
+    assert aggregate(per_document_counts(sentences), documents, ["gm_code"], AggregationConfig()).iloc[0].category == "onvoldoende bewijs"
+
+
+def test_interval_does_not_depend_on_the_order_of_the_documents():
+    s, d = corpus(9, [3, 0, 1, 5], [1, 4, 2, 0])
+    forward = aggregate(per_document_counts(s), d, ["gm_code"], AggregationConfig()).iloc[0]
+    backward = aggregate(per_document_counts(s.iloc[::-1]), d.iloc[::-1], ["gm_code"], AggregationConfig()).iloc[0]
+    assert forward.position_low < forward.position_high
+    assert (forward.position_low, forward.position_high) == (backward.position_low, backward.position_high)
 
 
 def test_documents_without_evidence_count_in_the_bootstrap():
@@ -81,6 +109,11 @@ def test_trend_direction_from_years_with_enough_evidence():
     result = trend(years, AggregationConfig()).iloc[0]
     assert result.trend == "naar netwerk" and result.trend_slope > 0
     assert np.isnan(trend(years[years.year == 2015], AggregationConfig()).iloc[0].trend_slope)
+    # A year below the evidence threshold of its own row (7 sentences < 8) is not in the trend either.
+    thin = years.copy()
+    thin.loc[thin.year == 2024, "category"] = "onvoldoende bewijs"
+    kept = years[years.year < 2024]
+    assert trend(thin, AggregationConfig()).iloc[0].trend_slope == pytest.approx(np.polyfit(kept.year, kept.position, 1)[0])
 
 
 def test_counts_read_in_parts_add_up_to_those_of_the_whole_table():

@@ -69,6 +69,17 @@ def test_shifting_municipality_moves_from_regie_to_netwerk(runs):
     assert stance.loc["GM0352", "trend"] == "naar netwerk"
 
 
+def test_a_year_of_one_document_has_no_interval_and_its_page_says_why(runs):
+    """The bootstrap varies documents only: one document would give a zero-width interval."""
+    _, first_dir, *_ = runs
+    years = pd.read_parquet(first_dir / "municipality_year_stance.parquet")
+    single = years[(years.n_documents == 1) & years.position.notna()]
+    assert len(single) and single.position_low.isna().all() and single.position_high.isna().all()
+    deventer = years[years.gm_code == "GM0150"]
+    page = (first_dir / "report" / "municipalities" / "GM0150.html").read_text(encoding="utf-8")
+    assert f"Jaren zonder interval (maar één document met regie- of netwerkzinnen): {len(deventer)}." in " ".join(page.split())
+
+
 def test_merged_municipality_keeps_its_original_name(runs):
     _, first_dir, *_ = runs
     evidence = pd.read_parquet(first_dir / "evidence.parquet")

@@ -300,13 +300,14 @@ class _Site:
                            min_sentences=agg["min_evidence_sentences"], min_documents=agg["min_documents"]))
         if m.get("position") is None:
             notes.append(t("note_no_position"))
-        elif m.get("position_low") is not None and m.get("position_high") is not None \
-                and m["position_high"] - m["position_low"] > WIDE_INTERVAL:
+        elif m.get("position_low") is None or m.get("position_high") is None:
+            notes.append(t("note_no_interval"))
+        elif m["position_high"] - m["position_low"] > WIDE_INTERVAL:
             notes.append(t("note_wide_interval", low=t.num(m["position_low"], signed=True), high=t.num(m["position_high"], signed=True)))
         thin = sum(1 for y in years if y["category"] == "onvoldoende bewijs")
         if thin:
             notes.append(t("note_thin_years", n=thin))
-        single = sum(1 for y in years if y["n_documents"] == 1 and y.get("position") is not None)
+        single = sum(1 for y in years if y.get("position") is not None and y.get("position_low") is None)
         if single:
             notes.append(t("note_one_document_years", n=single))
         if m.get("trend") == "onbekend" and years:
