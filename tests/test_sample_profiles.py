@@ -80,6 +80,19 @@ def test_a_year_of_one_document_has_no_interval_and_its_page_says_why(runs):
     assert f"Jaren zonder interval (maar één document met regie- of netwerkzinnen): {len(deventer)}." in " ".join(page.split())
 
 
+def test_a_page_says_when_the_interval_reaches_over_a_category_boundary(runs):
+    _, first_dir, *_ = runs
+    stance = pd.read_parquet(first_dir / "municipality_stance.parquet")
+    crossing = {}
+    for row in stance.itertuples():
+        page = " ".join((first_dir / "report" / "municipalities" / f"{row.gm_code}.html").read_text(encoding="utf-8").split())
+        expected = row.category in ("regiegemeente", "netwerkgemeente", "hybride") and any(
+            row.position_low < boundary < row.position_high for boundary in (-0.33, 0.33))
+        crossing[row.gm_code] = expected
+        assert ("reikt over een categoriegrens (±0,33)" in page) == expected, row.gm_code
+    assert any(crossing.values()) and not all(crossing.values())
+
+
 def test_merged_municipality_keeps_its_original_name(runs):
     _, first_dir, *_ = runs
     evidence = pd.read_parquet(first_dir / "evidence.parquet")

@@ -292,6 +292,14 @@ class _Site:
             "cue_kind": t.group("cue_kind", deciding.cue_kind) if deciding else None,
         }
 
+    def crosses_boundary(self, m: dict[str, Any]) -> bool:
+        """A position category whose interval reaches over one of the ±threshold boundaries:
+        another sample of documents could give another category."""
+        low, high = m.get("position_low"), m.get("position_high")
+        if m["category"] not in ("regiegemeente", "netwerkgemeente", "hybride") or low is None or high is None:
+            return False
+        return any(low < boundary < high for boundary in (-self.threshold, self.threshold))
+
     def notes(self, m: dict[str, Any], years: list[dict[str, Any]]) -> list[str]:
         t, agg = self.t, self.agg
         notes = []
@@ -304,6 +312,9 @@ class _Site:
             notes.append(t("note_no_interval"))
         elif m["position_high"] - m["position_low"] > WIDE_INTERVAL:
             notes.append(t("note_wide_interval", low=t.num(m["position_low"], signed=True), high=t.num(m["position_high"], signed=True)))
+        if self.crosses_boundary(m):
+            notes.append(t("note_interval_crosses", low=t.num(m["position_low"], signed=True),
+                           high=t.num(m["position_high"], signed=True), threshold=t.num(self.threshold)))
         thin = sum(1 for y in years if y["category"] == "onvoldoende bewijs")
         if thin:
             notes.append(t("note_thin_years", n=thin))
