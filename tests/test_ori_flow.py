@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 from test_ori_support import FakeOri, _ori_http_server, fake_ori  # noqa: F401  (fixtures)
 
@@ -37,16 +38,20 @@ def test_flow_reads_ori_and_commits_the_watermark(fake_ori: FakeOri, tmp_path):
     assert any(key.startswith("utrecht") for key in watermarks)
 
 
-def test_an_offline_run_with_nothing_to_repeat_is_a_clear_error_before_the_flow(tmp_path):
+@pytest.mark.parametrize("since, message", [
+    ((), "no earlier online run"),
+    (("--since", "2015-01-01"), "page 1 of this search is not in the cache"),  # a search no online run made
+])
+def test_an_offline_run_the_cache_cannot_answer_is_a_clear_error_before_the_flow(tmp_path, since, message):
     config = tmp_path / "ori.yaml"
     config.write_text(yaml.safe_dump({"ori": {"cache_dir": str(tmp_path / "empty-cache")}}), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
     result = subprocess.run(
-        [str(BIN), "run", "--source", "ori", "-m", "Utrecht", "--offline", "--config", str(config),
+        [str(BIN), "run", "--source", "ori", "-m", "Utrecht", "--offline", *since, "--config", str(config),
          "--out", str(tmp_path / "out")],
         env=env, capture_output=True, text=True, timeout=600,
     )
-    assert result.returncode == 2
-    assert "no earlier online run" in " ".join(result.stderr.split())
+    assert result.returncode == 2, result.stderr
+    assert message in " ".join(result.stderr.split())
     assert "Traceback" not in result.stdout + result.stderr and not (tmp_path / "out").exists()

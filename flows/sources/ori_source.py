@@ -176,11 +176,20 @@ class OriSource:
             yield from self._harvest(entry)
 
     def check_offline(self) -> None:
-        """OriCacheMiss now, before a run starts, when an offline run has no earlier online run
-        to repeat for one of its sources."""
-        if self.offline:
-            for entry in self.entries:
-                self._plan(entry)
+        """OriCacheMiss now, before a run starts, when an offline run cannot be answered from
+        the cache for one of its sources: no earlier online run to repeat, or (with --since)
+        no first page of that search. Reads the cache only."""
+        if not self.offline:
+            return
+        for entry in self.entries:
+            pages = self.client.search(self._spec(entry, self._plan(entry)))
+            try:
+                next(pages, None)
+            finally:
+                pages.close()
+
+    def _spec(self, entry: OriSourceEntry, plan: _Plan) -> SearchSpec:
+        return SearchSpec(entry.key, entry.index_alias, plan.since, self.before, self.query)
 
     def _signature(self) -> dict[str, Any]:
         return {"query": self.query, "before": None if self.before is None else format_timestamp(self.before)}
@@ -206,7 +215,7 @@ class OriSource:
 
     def _harvest(self, entry: OriSourceEntry) -> Iterator[OriCandidate]:
         plan = self._plan(entry)
-        spec = SearchSpec(entry.key, entry.index_alias, plan.since, self.before, self.query)
+        spec = self._spec(entry, plan)
         # Documents for meetings still to come may change before then: they are delivered
         # but do not move the watermark past the moment this run started.
         started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
