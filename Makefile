@@ -28,7 +28,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 # Performance benchmark, on demand (not part of the tests). The issue's sizes (10k and 50k
-# documents) take hours on 2 cores; pick smaller ones with e.g.
+# documents) take 45-90 minutes on 2 cores; pick smaller ones with e.g.
 #   make bench BENCH_ARGS="--sizes 2000,10000 --workers-size 10000"
 BENCH_ARGS ?=
 bench: setup

@@ -659,13 +659,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating rounds of the in-process measurements; each ratio uses the median round")
     parser.add_argument("--profile", action="store_true",
-                        help="after the measured runs of the smallest corpus, one more rerun under py-spy (kept in --work)")
+                        help="after the measured runs of the smallest corpus, one more forced rebuild under py-spy "
+                             "(kept in --work; needs py-spy in the venv: .venv/bin/pip install py-spy)")
     parser.add_argument("--snapshot", action="store_true",
                         help="measure a copy of flows/, nlp/ and corpora/ taken at the start (for shared checkouts)")
     parser.add_argument("--seed", type=int, default=generate_corpus.DEFAULT_SEED)
     parser.add_argument("--results", type=Path, default=BENCH / "results", help="folder for <date>.json")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a fresh temporary one)")
     args = parser.parse_args(argv)
+    if args.profile and not PY_SPY.is_file():
+        parser.error(f"--profile needs py-spy at {PY_SPY}: {PY_SPY.parent / 'pip'} install py-spy")
     sizes = [200, 500] if args.quick else sorted(int(s) for s in args.sizes.split(","))
     inproc_docs = min(args.inproc_docs, 200 if args.quick else args.inproc_docs)
     breakdown_docs = min(args.breakdown_docs, 100 if args.quick else args.breakdown_docs)

@@ -338,6 +338,22 @@ def test_codebook_describes_every_exported_column(lang):
             assert len(column) <= 32 and re.fullmatch(r"[a-z_][a-z0-9_]*", column)  # Stata variable names
 
 
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_every_column_of_every_run_table_is_described(lang):
+    from flows.report.tables_doc import RUN_TABLES
+
+    labels = Labels(lang)
+    assert set(RUN_TABLES) == set(SCHEMAS)
+    assert {t: [c for c in SCHEMAS[t].columns if not describe(labels, t, c)] for t in RUN_TABLES} == {t: [] for t in RUN_TABLES}
+
+
+def test_docs_tables_md_is_generated_from_the_schemas():
+    from flows.report.tables_doc import TABLES_DOC, render_tables_doc
+
+    assert TABLES_DOC.read_text(encoding="utf-8") == render_tables_doc(), \
+        "docs/tables.md is stale: run python -m flows.report.tables_doc"
+
+
 def test_codebook_lists_columns(run_dir):
     codebook = read(run_dir / "report" / "data" / "codebook.md")
     for name in EXPORTS:

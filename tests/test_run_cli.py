@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from pydantic import BaseModel
 
 BIN = Path(sys.executable).parent / "regiescan"
 
@@ -152,3 +154,16 @@ def test_example_config_is_valid_and_states_the_defaults():
     example = load_config(PROJECT_ROOT / "regiescan.example.yaml")
     defaults = RunConfig()
     assert example.model_dump(exclude={"corpus", "out"}) == defaults.model_dump(exclude={"corpus", "out"})
+    # and it names every setting, set or commented out
+    text = (PROJECT_ROOT / "regiescan.example.yaml").read_text(encoding="utf-8")
+    named = set(re.findall(r"^\s*#?\s*([a-z_]+):", text, re.MULTILINE))
+
+    def keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+        found = []
+        for name, field in model.model_fields.items():
+            found.append(prefix + name)
+            if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+                found += keys(field.annotation, f"{prefix}{name}.")
+        return found
+
+    assert [k for k in keys(RunConfig) if k.rsplit(".", 1)[-1] not in named] == []

@@ -105,8 +105,8 @@ def _write_parts(name: str, parts: Iterable[pd.DataFrame], parquet: Path, csv: P
 # -- codebook --------------------------------------------------------------------------
 
 
-def _type_name(column: pa.Column, name: str, labels: Labels) -> str:
-    if name in YEAR_COLUMNS:
+def _type_name(column: pa.Column, name: str, labels: Labels, years_as_integers: bool) -> str:
+    if name in YEAR_COLUMNS and years_as_integers:
         return labels("type_integer")
     if name == "date":
         return labels("type_date")
@@ -133,6 +133,20 @@ def _values(column: pa.Column, labels: Labels) -> str:
         elif "min_value" in stats:
             parts.append(f"≥ {stats['min_value']}")
     return "; ".join(parts)
+
+
+def column_table(table: str, labels: Labels, years_as_integers: bool = True) -> list[str]:
+    """A Markdown table of a schema's columns: type, may be missing, allowed values, meaning.
+    Exports write years as integers; the run's own tables keep them as numbers (NaN: none)."""
+    t = labels
+    lines = [f"| {t('codebook_column')} | {t('codebook_type')} | {t('codebook_missing')} | {t('codebook_values')} | {t('col_description')} |",
+             "|---|---|---|---|---|"]
+    for name, column in SCHEMAS[table].columns.items():
+        description = describe(labels, table, name) or "–"
+        nullable = t("word_yes") if column.nullable else t("word_no")
+        kind = _type_name(column, name, labels, years_as_integers)
+        lines.append(f"| `{name}` | {_md(kind)} | {nullable} | {_md(_values(column, labels))} | {_md(description)} |")
+    return lines
 
 
 def _md(text: str) -> str:
@@ -166,13 +180,5 @@ def codebook(tables: RunTables, files: list[ExportFile], labels: Labels) -> str:
               "```", "",
               "Excel: Data > From Text/CSV, file origin 65001: Unicode (UTF-8), delimiter comma.", ""]
     for f in files:
-        schema = SCHEMAS[f.table]
-        lines += [f"## {f.table}", "", t("table_" + f.table), "",
-                  f"| {t('codebook_column')} | {t('codebook_type')} | {t('codebook_missing')} | {t('codebook_values')} | {t('col_description')} |",
-                  "|---|---|---|---|---|"]
-        for name, column in schema.columns.items():
-            description = describe(labels, f.table, name) or "–"
-            nullable = t("word_yes") if column.nullable else t("word_no")
-            lines.append(f"| `{name}` | {_md(_type_name(column, name, labels))} | {nullable} | {_md(_values(column, labels))} | {_md(description)} |")
-        lines.append("")
+        lines += [f"## {f.table}", "", t("table_" + f.table), "", *column_table(f.table, labels), ""]
     return "\n".join(lines)
