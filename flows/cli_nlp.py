@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import tempfile
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ContextManager, Iterator, NoReturn, Optional
@@ -87,12 +87,13 @@ def classify(
     if target_path is not None:
         _check_output_path(target_path)  # before the input is read or the model loaded
     tally = _Tally()
-    with _write_errors(output if target_path is not None else "standard output"), ExitStack() as stack:
+    with ExitStack() as stack:
         source = stack.enter_context(_open_input(input))
         target = sys.stdout if target_path is None else stack.enter_context(_output_file(target_path))
         analyser = _load_analyser()
-        _write_results(analyser, _read_jsonl(source, skip_invalid, tally), target, batch_size)
-        target.flush()  # here, so a full disk is reported, not met at interpreter exit
+        where = output if target_path is not None else "standard output"
+        _write_results(analyser, _read_jsonl(source, skip_invalid, tally), target, batch_size, where)
+        _flush(target, where)  # here, so a full disk is reported, not met at interpreter exit
     if tally.skipped:
         err_console.print(f"skipped {tally.skipped} malformed line{'s' if tally.skipped != 1 else ''}", highlight=False)
 
@@ -107,7 +108,8 @@ def _load_analyser(config: Optional[NlpConfig] = None) -> Analyser:
         _fail(str(exc))
 
 
-def _write_results(analyser: Analyser, records: Iterator[dict[str, Any]], target: IO[str], batch_size: int) -> None:
+def _write_results(analyser: Analyser, records: Iterator[dict[str, Any]], target: IO[str], batch_size: int,
+                   where: str) -> None:
     from nlp.stance import evidence_records
 
     batch: list[dict[str, Any]] = []
@@ -116,7 +118,7 @@ def _write_results(analyser: Analyser, records: Iterator[dict[str, Any]], target
         for record, result in zip(batch, analyser.classify([r["text"] for r in batch])):
             line = {"id": record["id"], "stance": result.stance, "probabilities": result.probabilities,
                     "frames": result.frames, "evidence": evidence_records(result)}
-            target.write(json.dumps(line, ensure_ascii=False) + "\n")
+            _write(target, json.dumps(line, ensure_ascii=False) + "\n", where)
         batch.clear()
 
     for record in records:
@@ -137,7 +139,8 @@ def _open_input(path: str) -> ContextManager[IO[bytes]]:
 
 def _check_output_path(path: Path) -> None:
     """Exit 2 unless `path` can become a file: checked before any work, so a long run cannot
-    end in an unwritable output."""
+    end in an unwritable output. A symbolic link is checked where it points."""
+    path = Path(os.path.realpath(path))
     folder = path.parent
     if path.is_dir():
         _fail(f"cannot write {path}: it is a folder; pass a file name")
@@ -153,14 +156,24 @@ def _check_output_path(path: Path) -> None:
 _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
-@contextmanager
-def _write_errors(where: str) -> Iterator[None]:
+def _write(target: IO[str], text: str, where: str) -> None:
     try:
-        yield
+        target.write(text)
     except OSError as exc:
-        if exc.errno not in _WRITE_ERRNOS:
-            raise
-        _fail(f"cannot write {where}: {exc.strerror}" + ("" if where == "standard output" else " (nothing written)"))
+        _write_failed(exc, where)
+
+
+def _flush(target: IO[str], where: str) -> None:
+    try:
+        target.flush()
+    except OSError as exc:
+        _write_failed(exc, where)
+
+
+def _write_failed(exc: OSError, where: str) -> NoReturn:
+    if exc.errno not in _WRITE_ERRNOS:
+        raise exc
+    _fail(f"cannot write {where}: {exc.strerror}" + ("" if where == "standard output" else " (nothing written)"))
 
 
 @contextmanager
@@ -170,18 +183,24 @@ def _output_file(path: Path) -> Iterator[IO[str]]:
     A symbolic link is written through (its target replaced), not replaced by a file."""
     from flows.outputs import shared_mode
 
-    path = Path(os.path.realpath(path))
+    path = Path(os.path.realpath(path))  # a link is written through, not replaced
     _check_output_path(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror}")
+    handle = os.fdopen(fd, "w", encoding="utf-8")
     try:
         os.chmod(tmp, shared_mode(0o666))  # mkstemp makes 0600; an output is meant to be shared
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            yield handle
+        yield handle
+        _flush(handle, str(path))  # before close, which would raise a full disk unnamed
+        handle.close()
         os.replace(tmp, path)
     except BaseException:
+        # Closing flushes what is still buffered; after a failed write that fails too, and the
+        # error being reported is the first one.
+        with suppress(OSError):
+            handle.close()
         Path(tmp).unlink(missing_ok=True)
         raise
 
@@ -206,8 +225,8 @@ def _provenance(command: str, gold: Path, gold_sha256: str, versions: dict[str, 
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    with _write_errors(str(path)), _output_file(path) as handle:
-        handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    with _output_file(path) as handle:
+        _write(handle, json.dumps(data, indent=2, ensure_ascii=False) + "\n", str(path))
 
 
 def eval_frames(

@@ -47,9 +47,8 @@ class _Collector:
     documents: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
-    # (text hash, gm_code) -> (ref, doc_id) of the input kept for that text in that municipality
-    kept: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
-    hashes_kept: set[str] = field(default_factory=set)
+    # (text hash, gm_code) -> ref of the input kept for that text in that municipality
+    kept: dict[tuple[str, str], str] = field(default_factory=dict)
     digests: list[tuple[str, str]] = field(default_factory=list)
 
     def reject(self, candidate: Candidate, rejection: Rejected, municipality: str | None = None) -> None:
@@ -116,15 +115,13 @@ def _ingest_one(candidate: Candidate, out: _Collector, registry: MunicipalityReg
         return
     text_hash = content_hash(loaded.pages)
     key = (text_hash, municipality.gm_code)
+    doc_id = document_id(text_hash, municipality.gm_code)
     if key in out.kept:
-        first_ref, first_doc_id = out.kept[key]
         out.duplicates.append({
-            "ref": candidate.ref, "source": out.source, "duplicate_of_ref": first_ref, "doc_id": first_doc_id,
+            "ref": candidate.ref, "source": out.source, "duplicate_of_ref": out.kept[key], "doc_id": doc_id,
         })
         return
-    doc_id = _doc_id(text_hash, municipality.gm_code, first_of_text=text_hash not in out.hashes_kept)
-    out.hashes_kept.add(text_hash)
-    out.kept[key] = (candidate.ref, doc_id)
+    out.kept[key] = candidate.ref
     document = {
         "doc_id": doc_id, "ref": candidate.ref, "source": out.source,
         "format": loaded.format, "municipality_input": municipality_input,
@@ -139,10 +136,7 @@ def _ingest_one(candidate: Candidate, out: _Collector, registry: MunicipalityReg
     out.documents.append({k: v for k, v in document.items() if k != "pages"})
 
 
-def _doc_id(text_hash: str, gm_code: str, first_of_text: bool) -> str:
-    """16 hex characters: the text hash's for a text's first document (its id does not depend
-    on whether another council filed the same text later), the hash of text and municipality
-    for the same text in another municipality."""
-    if first_of_text:
-        return text_hash[:16]
+def document_id(text_hash: str, gm_code: str) -> str:
+    """16 hex characters of the hash of text and municipality: the same text filed by two
+    councils is two documents, and an id depends on neither file names nor source order."""
     return hashlib.sha256(f"{text_hash}|{gm_code}".encode("utf-8")).hexdigest()[:16]

@@ -53,14 +53,15 @@ class EvidenceDocuments(NamedTuple):
 
 
 def categorise(r: int, n: int, z: int, documents: EvidenceDocuments, min_documents: int, config: AggregationConfig) -> str:
-    """The first rule of docs/method.md §4 that applies. A category rests on at least
-    `min_documents` documents that carry its own evidence: one document's regie sentences do
-    not make a regiegemeente however many zelfstandig documents stand beside it."""
+    """The first rule of docs/method.md §4 that applies. zelfstandig needs `min_documents`
+    documents with zelfstandig sentences (else the position rules decide), a position category
+    `min_documents` with regie or netwerk sentences: the regie sentences of one document
+    beside zelfstandig-only documents make no regiegemeente."""
     evidence = r + n + z
     if evidence < config.min_evidence_sentences or documents.any_frame < min_documents:
         return "onvoldoende bewijs"
-    if z / evidence >= config.zelfstandig_share and z >= max(r, n):
-        return "zelfstandig" if documents.zelfstandig >= min_documents else "onvoldoende bewijs"
+    if z / evidence >= config.zelfstandig_share and z >= max(r, n) and documents.zelfstandig >= min_documents:
+        return "zelfstandig"
     if documents.regie_or_netwerk < min_documents:
         return "onvoldoende bewijs"
     position = (n - r) / (r + n)

@@ -1,5 +1,6 @@
-"""Reading JSON Lines with line numbers: every JSONL reader in regiescan goes through here,
-so every one reports a bad line the same way and decides itself whether to stop or skip."""
+"""Reading JSON Lines with line numbers: classify input, gold files and annotations go through
+here, so each reports a bad line the same way and decides itself whether to stop or skip.
+(Manifests have their own reader with Dutch messages, flows/sources/metadata.py.)"""
 
 from __future__ import annotations
 

@@ -60,10 +60,11 @@ def test_bootstrap_is_seeded_and_independent_of_other_municipalities():
         (3, 4, 12, (4, 2, 3), "zelfstandig"),
         (3, 2, 1, (4, 4, 1), "onvoldoende bewijs"),  # too few evidence sentences
         (20, 2, 1, (1, 1, 1), "onvoldoende bewijs"),  # all evidence from one document
-        # Each category needs two documents with its own evidence: one document's regie
-        # sentences beside zelfstandig-only documents, or zelfstandig from one document only.
+        # zelfstandig needs two documents with zelfstandig sentences, a position category two
+        # with regie or netwerk sentences (one document's regie beside zelfstandig-only ones).
         (5, 1, 2, (3, 1, 2), "onvoldoende bewijs"),
-        (3, 4, 12, (4, 3, 1), "onvoldoende bewijs"),
+        (3, 4, 12, (4, 3, 1), "hybride"),  # zelfstandig from one document: the position decides
+        (1, 6, 6, (4, 3, 1), "netwerkgemeente"),
     ],
 )
 def test_categories(r, n, z, docs, expected):
@@ -109,11 +110,13 @@ def test_trend_direction_from_years_with_enough_evidence():
     result = trend(years, AggregationConfig()).iloc[0]
     assert result.trend == "naar netwerk" and result.trend_slope > 0
     assert np.isnan(trend(years[years.year == 2015], AggregationConfig()).iloc[0].trend_slope)
-    # A year below the evidence threshold of its own row (7 sentences < 8) is not in the trend either.
-    thin = years.copy()
-    thin.loc[thin.year == 2024, "category"] = "onvoldoende bewijs"
-    kept = years[years.year < 2024]
-    assert trend(thin, AggregationConfig()).iloc[0].trend_slope == pytest.approx(np.polyfit(kept.year, kept.position, 1)[0])
+    # A year with enough regie + netwerk sentences for the trend (6 >= 5) but too few evidence
+    # sentences for a category of its own (6 < 8) is left out of the trend.
+    s_thin, d_thin = corpus(2, [2], [1], year=2027)
+    with_thin = aggregate(per_document_counts(pd.concat([s, s_thin])), pd.concat([d, d_thin]), ["gm_code", "year"], AggregationConfig())
+    thin_year = with_thin.set_index("year").loc[2027]
+    assert thin_year.n_regie + thin_year.n_netwerk == 6 and thin_year.category == "onvoldoende bewijs"
+    assert trend(with_thin, AggregationConfig()).iloc[0].trend_slope == pytest.approx(result.trend_slope)
 
 
 def test_counts_read_in_parts_add_up_to_those_of_the_whole_table():

@@ -143,6 +143,17 @@ def test_an_output_link_is_written_through(tmp_path):
     assert json.loads(target.read_text(encoding="utf-8"))["stance"] == "regie"
 
 
+def test_an_output_link_to_a_missing_folder_fails_before_any_work(tmp_path):
+    link = tmp_path / "figures.json"
+    link.symlink_to(tmp_path / "missing" / "figures.json")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_bytes(_jsonl(STANCE_GOLD))
+    failed = run_cli("eval-stance", str(gold), "--json", str(link), cwd=tmp_path)
+    assert f"folder {tmp_path / 'missing'} does not exist" in _user_error(failed)
+    assert "macro-F1" not in failed.stdout  # nothing evaluated
+    assert link.is_symlink()
+
+
 def _file_size_limit(limit: int):
     # Python ignores SIGXFSZ, so a write past the limit raises EFBIG, as a full disk raises ENOSPC.
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))

@@ -203,3 +203,13 @@ def test_hidden_files_and_folders_are_inputs_rejected_once_not_read(tmp_path):
         "utrecht/.archief": "hidden_folder",  # one input for the folder: its files are not read
         "zeist/.verborgen.txt": "hidden_file",  # the manifest row naming it adds no second input
     }
+
+
+def test_a_manifest_jsonl_with_a_byte_order_mark_is_read(tmp_path):
+    """Windows editors start a UTF-8 file with a BOM; it is not part of the first row's JSON."""
+    write(tmp_path / "m/a.txt", TEXT)
+    row = {"file": "a.txt", "municipality": "Utrecht", "date": "2024-01-01", "doc_type": "visie"}
+    (tmp_path / "m/manifest.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps(row).encode("utf-8") + b"\n")
+    result = run(tmp_path)
+    assert rejected(result) == {}
+    assert analysed(result).loc["m/a.txt", "municipality"] == "Utrecht"

@@ -128,7 +128,7 @@ def _values(column: pa.Column, labels: Labels) -> str:
             parts.append(", ".join(f"`{v}`" for v in stats["allowed_values"]))
         elif "pattern" in stats:
             parts.append(f"`{stats['pattern']}`")
-        elif "min_value" in stats and "max_value" in stats:
+        elif stats.get("min_value") is not None and stats.get("max_value") is not None:
             parts.append(f"{stats['min_value']} … {stats['max_value']}")
         elif "min_value" in stats:
             parts.append(f"≥ {stats['min_value']}")

@@ -151,7 +151,8 @@ def method_context(tables: RunTables, t: Labels, version: str) -> dict[str, Any]
         "category_rules": [
             t("category_rule_insufficient", min_sentences=agg["min_evidence_sentences"],
               min_documents=agg["min_documents"], min_documents_per_year=agg["min_documents_per_year"]),
-            t("category_rule_zelfstandig", share=t.num(agg["zelfstandig_share"])),
+            t("category_rule_zelfstandig", share=t.num(agg["zelfstandig_share"]), min_documents=agg["min_documents"],
+              min_documents_per_year=agg["min_documents_per_year"]),
             t("category_rule_regie", threshold=t.num(agg["axis_threshold"])),
             t("category_rule_netwerk", threshold=t.num(agg["axis_threshold"])),
             t("category_rule_hybride"),

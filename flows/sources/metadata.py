@@ -129,7 +129,7 @@ def read_manifest(path: Path, label: str | None = None) -> list[ManifestRow]:
     if path.suffix == ".csv":
         return _read_csv(path, label)
     rows: list[ManifestRow] = []
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8-sig") as f:  # -sig: a BOM (Windows, Excel) is not JSON
         for number, line in enumerate(f, start=1):
             if not line.strip():
                 continue
