@@ -137,9 +137,9 @@ def _open_input(path: str) -> ContextManager[IO[bytes]]:
         _fail(f"cannot read {path}: {exc.strerror}")
 
 
-def _check_output_path(path: Path) -> None:
-    """Exit 2 unless `path` can become a file: checked before any work, so a long run cannot
-    end in an unwritable output. A symbolic link is checked where it points."""
+def _check_output_path(path: Path) -> Path:
+    """The file `path` writes (a symbolic link's target); exit 2 unless it can become a file:
+    checked before any work, so a long run cannot end in an unwritable output."""
     path = Path(os.path.realpath(path))
     folder = path.parent
     if path.is_dir():
@@ -150,6 +150,7 @@ def _check_output_path(path: Path) -> None:
         _fail(f"cannot write {path}: {folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
         _fail(f"cannot write {path}: no permission to create files in {folder}")
+    return path
 
 
 # Errors of writing, not of reading: a full disk or quota is the user's to fix, not a bug.
@@ -183,8 +184,7 @@ def _output_file(path: Path) -> Iterator[IO[str]]:
     A symbolic link is written through (its target replaced), not replaced by a file."""
     from flows.outputs import shared_mode
 
-    path = Path(os.path.realpath(path))  # a link is written through, not replaced
-    _check_output_path(path)
+    path = _check_output_path(path)  # a link's target: the link is written through, not replaced
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:

@@ -47,8 +47,8 @@ class _Collector:
     documents: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
-    # (text hash, gm_code) -> ref of the input kept for that text in that municipality
-    kept: dict[tuple[str, str], str] = field(default_factory=dict)
+    # doc_id (text and municipality) -> ref of the input kept for it
+    kept: dict[str, str] = field(default_factory=dict)
     digests: list[tuple[str, str]] = field(default_factory=list)
 
     def reject(self, candidate: Candidate, rejection: Rejected, municipality: str | None = None) -> None:
@@ -114,14 +114,13 @@ def _ingest_one(candidate: Candidate, out: _Collector, registry: MunicipalityReg
         out.reject(candidate, Rejected("reader_error", f"onverwachte fout bij lezen: {type(exc).__name__}: {exc}"[:300]), municipality_input)
         return
     text_hash = content_hash(loaded.pages)
-    key = (text_hash, municipality.gm_code)
     doc_id = document_id(text_hash, municipality.gm_code)
-    if key in out.kept:
+    if doc_id in out.kept:
         out.duplicates.append({
-            "ref": candidate.ref, "source": out.source, "duplicate_of_ref": out.kept[key], "doc_id": doc_id,
+            "ref": candidate.ref, "source": out.source, "duplicate_of_ref": out.kept[doc_id], "doc_id": doc_id,
         })
         return
-    out.kept[key] = candidate.ref
+    out.kept[doc_id] = candidate.ref
     document = {
         "doc_id": doc_id, "ref": candidate.ref, "source": out.source,
         "format": loaded.format, "municipality_input": municipality_input,
