@@ -15,10 +15,11 @@ import pyarrow as pa_arrow
 import pyarrow.compute  # noqa: F401  (registers pa_arrow.compute)
 import pyarrow.parquet as pq
 
+from nlp.aggregate import CATEGORIES, CATEGORY_RULES
+
 STANCE_VALUES = ["regie", "netwerk", "zelfstandig", "geen"]
 FRAME_VALUES = ["regie", "netwerk", "zelfstandig"]
 POLARITY_VALUES = ["endorse", "reject", "neutral"]
-CATEGORY_VALUES = ["regiegemeente", "netwerkgemeente", "hybride", "zelfstandig", "onvoldoende bewijs"]
 
 
 def probability_column(stance: str) -> str:
@@ -117,7 +118,8 @@ _STANCE_COLUMNS = {
     "position": pa.Column(float, pa.Check.in_range(-1.0, 1.0), nullable=True),
     "position_low": pa.Column(float, pa.Check.in_range(-1.0, 1.0), nullable=True),
     "position_high": pa.Column(float, pa.Check.in_range(-1.0, 1.0), nullable=True),
-    "category": pa.Column(str, pa.Check.isin(CATEGORY_VALUES)),
+    "category": pa.Column(str, pa.Check.isin(list(CATEGORIES))),
+    "category_rule": pa.Column(str, pa.Check.isin(list(CATEGORY_RULES))),
 }
 SCHEMAS["municipality_stance"] = pa.DataFrameSchema({
     **_STANCE_COLUMNS,

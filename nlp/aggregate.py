@@ -9,7 +9,8 @@ Per municipality (and per municipality x year):
              the municipality's documents with replacement (seeded); none with fewer than
              two documents that have regie or netwerk sentences
   shares   = R, N, Z over R + N + Z
-  category = onvoldoende bewijs | zelfstandig | regiegemeente | netwerkgemeente | hybride
+  category = onvoldoende bewijs | zelfstandig | regiegemeente | netwerkgemeente | hybride,
+             with the rule that decided it (category_rule)
 """
 
 from __future__ import annotations
@@ -22,6 +23,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 STANCE_COLUMNS = ("regie", "netwerk", "zelfstandig", "geen")
 CATEGORIES = ("regiegemeente", "netwerkgemeente", "hybride", "zelfstandig", "onvoldoende bewijs")
+# The rules of docs/method.md §4 in the order they are tried, each with the category it gives.
+# A table row records the rule beside the category, so a reader (and the report) can tell why
+# a municipality has too little evidence without re-deriving it from the thresholds.
+CATEGORY_RULES = {
+    "too_little_evidence": "onvoldoende bewijs",
+    "zelfstandig_share": "zelfstandig",
+    "too_few_position_documents": "onvoldoende bewijs",
+    "position_regie": "regiegemeente",
+    "position_netwerk": "netwerkgemeente",
+    "position_between": "hybride",
+}
 
 
 class AggregationConfig(BaseModel):
@@ -52,24 +64,25 @@ class EvidenceDocuments(NamedTuple):
     zelfstandig: int
 
 
-def categorise(r: int, n: int, z: int, documents: EvidenceDocuments, min_documents: int, config: AggregationConfig) -> str:
-    """The first rule of docs/method.md §4 that applies. zelfstandig needs `min_documents`
-    documents with zelfstandig sentences (else the position rules decide), a position category
-    `min_documents` with regie or netwerk sentences: the regie sentences of one document
-    beside zelfstandig-only documents make no regiegemeente."""
+def category_rule(r: int, n: int, z: int, documents: EvidenceDocuments, min_documents: int,
+                  config: AggregationConfig) -> str:
+    """The first rule of docs/method.md §4 that applies (a key of CATEGORY_RULES). zelfstandig
+    needs `min_documents` documents with zelfstandig sentences (else the position rules
+    decide), a position category `min_documents` with regie or netwerk sentences: the regie
+    sentences of one document beside zelfstandig-only documents make no regiegemeente."""
     evidence = r + n + z
     if evidence < config.min_evidence_sentences or documents.any_frame < min_documents:
-        return "onvoldoende bewijs"
+        return "too_little_evidence"
     if z / evidence >= config.zelfstandig_share and z >= max(r, n) and documents.zelfstandig >= min_documents:
-        return "zelfstandig"
+        return "zelfstandig_share"
     if documents.regie_or_netwerk < min_documents:
-        return "onvoldoende bewijs"
+        return "too_few_position_documents"
     position = (n - r) / (r + n)
     if position <= -config.axis_threshold:
-        return "regiegemeente"
+        return "position_regie"
     if position >= config.axis_threshold:
-        return "netwerkgemeente"
-    return "hybride"
+        return "position_netwerk"
+    return "position_between"
 
 
 def per_document_counts(sentences: pd.DataFrame) -> pd.DataFrame:
@@ -101,6 +114,7 @@ def _summarise(
     documents = EvidenceDocuments(
         int(((r_docs + n_docs + z_docs) > 0).sum()), int(((r_docs + n_docs) > 0).sum()), int((z_docs > 0).sum()))
     low, high = _interval(r_docs, n_docs, documents.regie_or_netwerk, config, rng)
+    rule = category_rule(r, n, z, documents, min_documents, config)
     return {
         "n_documents": len(group_counts),
         "n_documents_with_evidence": documents.any_frame,
@@ -112,7 +126,8 @@ def _summarise(
         "zelfstandig_share": z / evidence if evidence else np.nan,
         "position": float(_position(np.array([r]), np.array([n]))[0]),
         "position_low": low, "position_high": high,
-        "category": categorise(r, n, z, documents, min_documents, config),
+        "category": CATEGORY_RULES[rule],
+        "category_rule": rule,
     }
 
 

@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nlp.aggregate import AggregationConfig, EvidenceDocuments, aggregate, categorise, per_document_counts, trend
+from nlp.aggregate import (CATEGORY_RULES, AggregationConfig, EvidenceDocuments, aggregate, category_rule,
+                           per_document_counts, trend)
 
 
 def corpus(n_docs: int, regie_per_doc: list[int], netwerk_per_doc: list[int], gm="GM0001", year=2020):
@@ -54,21 +55,33 @@ def test_bootstrap_is_seeded_and_independent_of_other_municipalities():
 @pytest.mark.parametrize(
     "r, n, z, docs, expected",
     [
-        (20, 2, 1, (4, 4, 1), "regiegemeente"),
-        (2, 20, 1, (4, 4, 1), "netwerkgemeente"),
-        (10, 9, 2, (4, 4, 2), "hybride"),
-        (3, 4, 12, (4, 2, 3), "zelfstandig"),
-        (3, 2, 1, (4, 4, 1), "onvoldoende bewijs"),  # too few evidence sentences
-        (20, 2, 1, (1, 1, 1), "onvoldoende bewijs"),  # all evidence from one document
+        (20, 2, 1, (4, 4, 1), "position_regie"),
+        (2, 20, 1, (4, 4, 1), "position_netwerk"),
+        (10, 9, 2, (4, 4, 2), "position_between"),
+        (3, 4, 12, (4, 2, 3), "zelfstandig_share"),
+        (3, 2, 1, (4, 4, 1), "too_little_evidence"),  # too few evidence sentences
+        (20, 2, 1, (1, 1, 1), "too_little_evidence"),  # all evidence from one document
         # zelfstandig needs two documents with zelfstandig sentences, a position category two
         # with regie or netwerk sentences (one document's regie beside zelfstandig-only ones).
-        (5, 1, 2, (3, 1, 2), "onvoldoende bewijs"),
-        (3, 4, 12, (4, 3, 1), "hybride"),  # zelfstandig from one document: the position decides
-        (1, 6, 6, (4, 3, 1), "netwerkgemeente"),
+        (5, 1, 2, (3, 1, 2), "too_few_position_documents"),
+        (3, 4, 12, (4, 3, 1), "position_between"),  # zelfstandig from one document: the position decides
+        (1, 6, 6, (4, 3, 1), "position_netwerk"),
     ],
 )
-def test_categories(r, n, z, docs, expected):
-    assert categorise(r, n, z, EvidenceDocuments(*docs), 2, AggregationConfig()) == expected
+def test_category_rules(r, n, z, docs, expected):
+    assert category_rule(r, n, z, EvidenceDocuments(*docs), 2, AggregationConfig()) == expected
+
+
+def test_tables_record_the_rule_beside_the_category():
+    """Two municipalities with onvoldoende bewijs for different reasons: the rows say which."""
+    rows = ([{"doc_id": "a1", "stance": "regie"}] * 2  # GM0001: 2 evidence sentences (< 8)
+            + [{"doc_id": "b1", "stance": "regie"}] * 8 + [{"doc_id": d, "stance": "zelfstandig"} for d in ("b2", "b3")])
+    documents = pd.DataFrame([{"doc_id": d, "gm_code": gm, "municipality": gm, "year": 2020}
+                              for d, gm in (("a1", "GM0001"), ("a2", "GM0001"), ("b1", "GM0002"), ("b2", "GM0002"), ("b3", "GM0002"))])
+    table = aggregate(per_document_counts(pd.DataFrame(rows)), documents, ["gm_code"], AggregationConfig()).set_index("gm_code")
+    assert list(table.category) == ["onvoldoende bewijs", "onvoldoende bewijs"]
+    assert list(table.category_rule) == ["too_little_evidence", "too_few_position_documents"]
+    assert all(CATEGORY_RULES[rule] == category for rule, category in zip(table.category_rule, table.category))
 
 
 def test_one_document_with_regie_or_netwerk_gives_no_interval():

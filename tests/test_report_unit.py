@@ -287,23 +287,38 @@ def test_thin_evidence_gets_a_note(run_dir):
     assert "Geen positie" in html
 
 
+def test_method_page_lists_the_category_rules_in_order_with_their_codes(run_dir):
+    from nlp.aggregate import CATEGORY_RULES
+
+    html = read(run_dir / "report" / "method.html")
+    positions = [html.find(f"<code>{rule}</code>") for rule in CATEGORY_RULES]
+    assert -1 not in positions and positions == sorted(positions)
+    table = pd.read_parquet(run_dir / "municipality_stance.parquet")
+    assert set(table.category_rule) <= set(CATEGORY_RULES)
+
+
 def test_notes_name_the_rule_that_limits_a_reading(run_dir, tmp_path):
     from flows.report.build import _Site
 
     site = _Site(load_run(run_dir), Labels("en"), tmp_path)  # the run's thresholds: 2 sentences, 2 documents
     base = {"position": 0.2, "position_low": 0.1, "position_high": 0.3, "trend": "stabiel",
-            "category": "onvoldoende bewijs", "n_evidence_sentences": 12, "n_documents_with_evidence": 3}
+            "category": "onvoldoende bewijs", "category_rule": "too_few_position_documents",
+            "n_evidence_sentences": 12, "n_documents_with_evidence": 3}
     spread = " ".join(site.notes(base, []))
     assert "the sentences with stance regie or netwerk come from fewer than 2 documents" in spread
     assert "12 stance-bearing sentences" not in spread
-    thin = " ".join(site.notes({**base, "n_evidence_sentences": 1, "n_documents_with_evidence": 1}, []))
+    thin = " ".join(site.notes({**base, "category_rule": "too_little_evidence", "n_evidence_sentences": 1,
+                                "n_documents_with_evidence": 1}, []))
     assert "Too little evidence for a category: 1 stance-bearing sentences in 1 documents" in thin
-    crossing = " ".join(site.notes({**base, "category": "hybride", "position_low": -0.5, "position_high": 0.1}, []))
-    assert "reaches over a category boundary (±0.33)" in crossing
-    inside = " ".join(site.notes({**base, "category": "netwerkgemeente", "position": 0.6, "position_low": 0.4,
-                                  "position_high": 0.8}, []))
+    assert "fewer than 2 documents" not in thin
+    crossing = " ".join(site.notes({**base, "category": "hybride", "category_rule": "position_between",
+                                    "position_low": -0.5, "position_high": 0.1}, []))
+    assert "reaches over a category boundary (±0.33)" in crossing and "Too little evidence" not in crossing
+    inside = " ".join(site.notes({**base, "category": "netwerkgemeente", "category_rule": "position_netwerk",
+                                  "position": 0.6, "position_low": 0.4, "position_high": 0.8}, []))
     assert "category boundary" not in inside
-    no_interval = " ".join(site.notes({**base, "category": "regiegemeente", "position_low": None, "position_high": None}, []))
+    no_interval = " ".join(site.notes({**base, "category": "regiegemeente", "category_rule": "position_regie",
+                                       "position_low": None, "position_high": None}, []))
     assert "No interval: only one document has regie or netwerk sentences" in no_interval
 
 

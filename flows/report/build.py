@@ -303,13 +303,11 @@ class _Site:
     def notes(self, m: dict[str, Any], years: list[dict[str, Any]]) -> list[str]:
         t, agg = self.t, self.agg
         notes = []
-        if m["category"] == "onvoldoende bewijs":
-            enough = (_int(m["n_evidence_sentences"]) >= int(agg["min_evidence_sentences"])
-                      and _int(m["n_documents_with_evidence"]) >= int(agg["min_documents"]))
-            # Enough sentences in enough documents: then the regie and netwerk ones came from too few.
-            notes.append(t("note_insufficient_spread", min_documents=agg["min_documents"]) if enough else
-                         t("note_insufficient", n_evidence=m["n_evidence_sentences"], n_docs=m["n_documents_with_evidence"],
+        if m["category_rule"] == "too_little_evidence":
+            notes.append(t("note_insufficient", n_evidence=m["n_evidence_sentences"], n_docs=m["n_documents_with_evidence"],
                            min_sentences=agg["min_evidence_sentences"], min_documents=agg["min_documents"]))
+        elif m["category_rule"] == "too_few_position_documents":
+            notes.append(t("note_insufficient_spread", min_documents=agg["min_documents"]))
         if m.get("position") is None:
             notes.append(t("note_no_position"))
         elif m.get("position_low") is None or m.get("position_high") is None:

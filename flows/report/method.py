@@ -11,7 +11,7 @@ import yaml
 
 from flows.report.data import RunTables
 from flows.report.labels import Labels
-from nlp.aggregate import AggregationConfig
+from nlp.aggregate import CATEGORY_RULES, AggregationConfig
 from nlp.lexicon import CUES_PATH, LEXICON_PATH, RULES_PATH, data_version
 
 MODEL_CARD = Path(__file__).resolve().parents[2] / "nlp" / "model" / "model_card.json"
@@ -139,6 +139,9 @@ def method_context(tables: RunTables, t: Labels, version: str) -> dict[str, Any]
         (t("spacy_pipeline"), run.get("spacy_pipeline", "–")),
     ]
     interval = f"{float(agg['interval']) * 100:g}%"
+    rule_values = {"min_sentences": agg["min_evidence_sentences"], "min_documents": agg["min_documents"],
+                   "min_documents_per_year": agg["min_documents_per_year"],
+                   "share": t.num(agg["zelfstandig_share"]), "threshold": t.num(agg["axis_threshold"])}
     fields = AggregationConfig.model_fields
     thresholds = [(name, str(value), _threshold_description(t, name, fields[name].description or ""))
                   for name, value in agg.items()]
@@ -148,15 +151,7 @@ def method_context(tables: RunTables, t: Labels, version: str) -> dict[str, Any]
                   run_id=tables.run_id, corpus_hash=run.get("corpus_hash", "–"),
                   lexicon=lexicon["run_version"], model=model["version"]),
         "aggregation_text": t("aggregation_text", interval=interval, draws=agg["bootstrap_draws"], seed=agg["seed"]),
-        "category_rules": [
-            t("category_rule_insufficient", min_sentences=agg["min_evidence_sentences"],
-              min_documents=agg["min_documents"], min_documents_per_year=agg["min_documents_per_year"]),
-            t("category_rule_zelfstandig", share=t.num(agg["zelfstandig_share"]), min_documents=agg["min_documents"],
-              min_documents_per_year=agg["min_documents_per_year"]),
-            t("category_rule_regie", threshold=t.num(agg["axis_threshold"])),
-            t("category_rule_netwerk", threshold=t.num(agg["axis_threshold"])),
-            t("category_rule_hybride"),
-        ],
+        "category_rules": [(rule, t(f"category_rule_{rule}", **rule_values)) for rule in CATEGORY_RULES],
         "trend_rule": t("trend_rule", min_trend=agg["min_trend_sentences"]),
         "thresholds": thresholds,
         "model": model,
