@@ -127,6 +127,7 @@ SCHEMAS["municipality_stance"] = pa.DataFrameSchema({
     "last_year": pa.Column(float, nullable=True),
     "trend_slope": pa.Column(float, nullable=True),
     "trend": pa.Column(str, pa.Check.isin(["naar netwerk", "naar regie", "stabiel", "onbekend"])),
+    "trend_years": pa.Column(int, pa.Check.ge(0)),
 }, strict=True)
 SCHEMAS["municipality_year_stance"] = pa.DataFrameSchema({**_STANCE_COLUMNS, "year": pa.Column(int)}, strict=True)
 # Every input that was not analysed, with the reason: a stable snake_case code and a message.

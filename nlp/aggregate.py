@@ -180,16 +180,19 @@ def trend(year_table: pd.DataFrame, config: AggregationConfig) -> pd.DataFrame:
     """Per municipality: slope of the yearly position (per year, least squares over the years
     with at least min_trend_sentences regie+netwerk sentences and a category other than
     onvoldoende bewijs) and its direction: "naar netwerk", "naar regie" or "stabiel"
-    (|slope| < 0.05); "onbekend" below two years."""
+    (|slope| < 0.05); "onbekend" below two years. trend_years: how many years it rests on
+    (two years make a slope, not a trend a reader should lean on)."""
     rows = []
     enough = year_table[((year_table["n_regie"] + year_table["n_netwerk"]) >= config.min_trend_sentences)
                         & (year_table["category"] != "onvoldoende bewijs")]
     for gm_code in year_table["gm_code"].unique():
         group = enough[enough["gm_code"] == gm_code]
-        if group["year"].nunique() < 2:
-            rows.append({"gm_code": gm_code, "trend_slope": np.nan, "trend": "onbekend"})
+        n_years = int(group["year"].nunique())
+        if n_years < 2:
+            rows.append({"gm_code": gm_code, "trend_slope": np.nan, "trend": "onbekend", "trend_years": n_years})
             continue
         slope = float(np.polyfit(group["year"].astype(float), group["position"].astype(float), 1)[0])
         direction = "naar netwerk" if slope >= 0.05 else "naar regie" if slope <= -0.05 else "stabiel"
-        rows.append({"gm_code": gm_code, "trend_slope": slope, "trend": direction})
-    return pd.DataFrame(rows, columns=["gm_code", "trend_slope", "trend"]).astype({"trend_slope": "float64"})
+        rows.append({"gm_code": gm_code, "trend_slope": slope, "trend": direction, "trend_years": n_years})
+    return pd.DataFrame(rows, columns=["gm_code", "trend_slope", "trend", "trend_years"]).astype(
+        {"trend_slope": "float64", "trend_years": "int64"})

@@ -320,6 +320,10 @@ def test_notes_name_the_rule_that_limits_a_reading(run_dir, tmp_path):
     no_interval = " ".join(site.notes({**base, "category": "regiegemeente", "category_rule": "position_regie",
                                        "position_low": None, "position_high": None}, []))
     assert "No interval: only one document has regie or netwerk sentences" in no_interval
+    assert "rests on two years" not in no_interval
+    two_years = " ".join(site.notes({**base, "trend": "naar netwerk", "trend_years": 2}, []))
+    assert "The trend rests on two years" in two_years
+    assert "rests on two years" not in " ".join(site.notes({**base, "trend": "naar netwerk", "trend_years": 3}, []))
 
 
 def test_exports_match_the_run_tables(run_dir):

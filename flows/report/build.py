@@ -235,7 +235,8 @@ class _Site:
                        else str(int(first)) if first is not None else "–"),
                 first_year_sort=_sort_number(first),
             )
-            for key in ("n_documents", "n_documents_with_evidence", "n_evidence_sentences", "n_regie", "n_netwerk", "n_zelfstandig"):
+            for key in ("n_documents", "n_documents_with_evidence", "n_evidence_sentences", "n_regie", "n_netwerk",
+                        "n_zelfstandig", "trend_years"):
                 m[key] = _int(m.get(key))
             rows.append(m)
         # default order: as in the chart, regie to netwerk, municipalities without a position last
@@ -325,6 +326,8 @@ class _Site:
             notes.append(t("note_one_document_years", n=single))
         if m.get("trend") == "onbekend" and years:
             notes.append(t("note_trend_unknown", min=agg["min_trend_sentences"]))
+        elif m.get("trend_years") == 2:
+            notes.append(t("note_trend_two_years"))
         return notes
 
     def write_municipality(self, m: dict[str, Any]) -> None:
