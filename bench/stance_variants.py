@@ -44,9 +44,10 @@ def frame(analyser: Analyser, texts: list[str], names: list[str]) -> pd.DataFram
     return units_frame(units, names).assign(lemmas=lemma_texts(analyser, texts))
 
 
-def variant(names: list[str], chars: bool = True, words_column: str = "text") -> Callable[[], Pipeline]:
-    """The shipped pipeline's settings, with the character n-grams left out or the word n-grams
-    taken over lemmas instead of word forms."""
+def variant(names: list[str], chars: bool = True, words_column: str = "text", logistic: bool = False) -> Callable[[], Pipeline]:
+    """The shipped pipeline's settings, with the character n-grams left out, the word n-grams
+    taken over lemmas instead of word forms, or the logistic regression (C=10) shipped before
+    the calibrated ridge classifier."""
     settings = ModelSettings()
 
     def build() -> Pipeline:
@@ -54,8 +55,8 @@ def variant(names: list[str], chars: bool = True, words_column: str = "text") ->
         columns = shipped.steps[0][1]
         parts = [(n, t, words_column if n == "words" else c) for n, t, c in columns.transformers if chars or n != "chars"]
         weights = {n: w for n, w in (columns.transformer_weights or {}).items() if chars or n != "chars"}
-        return Pipeline([("features", ColumnTransformer(parts, transformer_weights=weights)),
-                         ("classifier", LogisticRegression(C=settings.c, class_weight="balanced", max_iter=5000))])
+        classifier = LogisticRegression(C=10, class_weight="balanced", max_iter=5000) if logistic else shipped.steps[-1][1]
+        return Pipeline([("features", ColumnTransformer(parts, transformer_weights=weights)), ("classifier", classifier)])
     return build
 
 
@@ -76,6 +77,7 @@ def main() -> None:
     hard = np.array([is_hard(r) for r in dev], dtype=bool)
     variants = {
         "shipped (words + chars + frames)": variant(names),
+        "logistic regression (before)": variant(names, logistic=True),
         "without char n-grams": variant(names, chars=False),
         "word n-grams over lemmas": variant(names, words_column="lemmas"),
     }

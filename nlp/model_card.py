@@ -41,13 +41,14 @@ def render_card(card: dict[str, Any]) -> str:
     lines = [
         "# regiescan stance model",
         "",
-        f"- model version: `{card['model_version']}`",
+        f"- model version: `{card['model_version']}` (training date + hash of the training data, settings and classifier)",
         f"- lexicon version: `{card['lexicon_version']}`",
         f"- trained: {card['trained_at']}",
         f"- training data: {card['training_data']['n_examples']} passages from "
         + ", ".join(f"`{f}`" for f in card["training_data"]["files"])
         + f" (sha256 `{card['training_data']['sha256'][:12]}`)",
         "- classes: " + ", ".join(f"{k} {v}" for k, v in card["training_data"]["class_counts"].items()),
+        f"- classifier: `{card.get('classifier', '?')}`",
         f"- settings: {card['settings']}",
         "",
         f"## {cv['folds']}-fold stratified cross-validation (seed {cv['seed']})",
