@@ -204,6 +204,13 @@ def training_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
     return sha.hexdigest()
 
 
+def model_version(trained_on: dt.date, data_hash: str, settings: dict[str, Any], classifier: str) -> str:
+    """Training date + hash of what was trained how: the same passages with another classifier
+    or other settings are another model (run.json and the analysis cache go by this version)."""
+    recipe = json.dumps({"data": data_hash, "settings": settings, "classifier": classifier}, sort_keys=True)
+    return f"{trained_on:%Y.%m.%d}+{hashlib.sha256(recipe.encode('utf-8')).hexdigest()[:8]}"
+
+
 def train(
     units: Sequence[Unit], labels: Sequence[str], feature_names: Sequence[str], lexicon_version: str,
     settings: ModelSettings = ModelSettings(), sources: Sequence[str] = (),
@@ -216,13 +223,9 @@ def train(
     pipeline = make_pipeline(feature_names, settings).fit(frame, y)
     data_hash = training_hash([u.text for u in units], labels)
     classifier = " ".join(repr(pipeline.steps[-1][1]).split())
-    # The version names what was trained how: the same passages with another classifier or
-    # other settings are another model (run.json and the analysis cache go by this version).
-    recipe = hashlib.sha256(json.dumps({"data": data_hash, "settings": settings.__dict__, "classifier": classifier},
-                                       sort_keys=True, default=str).encode("utf-8")).hexdigest()
     card = {
         "format": MODEL_FORMAT,
-        "model_version": f"{dt.date.today():%Y.%m.%d}+{recipe[:8]}",
+        "model_version": model_version(dt.date.today(), data_hash, settings.__dict__, classifier),
         "classifier": classifier,
         "lexicon_version": lexicon_version,
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 import skops.io as sio
 
 from nlp.annotations import read_annotations, training_files
-from nlp.classifier import MODEL_DIR, MODEL_FILE, ModelError, load_model, training_hash
+from nlp.classifier import MODEL_DIR, MODEL_FILE, ModelError, load_model, model_version, training_hash
 from nlp.lexicon import lexicon_at
 
 BIN = Path(sys.executable).parent / "regiescan"
@@ -27,6 +28,16 @@ def test_shipped_model_matches_lexicon_and_annotations(model):
     records = [r for f in training_files() for r in read_annotations(f)]
     assert model.card["training_data"]["sha256"] == training_hash([r.text for r in records], [r.stance for r in records])
     assert model.lexicon_version == lexicon_at().version
+
+
+def test_model_version_names_data_settings_and_classifier(model):
+    card = model.card
+    trained_on = dt.date.fromisoformat(card["trained_at"][:10])
+    recipe = (card["training_data"]["sha256"], card["settings"], card["classifier"])
+    assert model.version == model_version(trained_on, *recipe)  # the card says how it was made
+    assert model.version != model_version(trained_on, recipe[0], {**recipe[1], "alpha": 2.0}, recipe[2])
+    assert model.version != model_version(trained_on, recipe[0], recipe[1], "LogisticRegression(C=10)")
+    assert model.version != model_version(trained_on, "0" * 64, recipe[1], recipe[2])
 
 
 def test_an_annotation_line_that_is_not_utf8_is_an_error_naming_it(tmp_path):
