@@ -3,7 +3,9 @@
 For each variant: 5-fold cross-validation and leave-one-annotation-file-out on regiescan's own
 passages (the figures a variant may be chosen by) and, when ../shared is there, macro-F1 on
 the shared real passages (reported, never used to choose: regiescan is also measured on real
-passages that are not shared).
+passages that are not shared). Then, for each variant, the by-file difference from the
+shipped pipeline with a paired bootstrap interval (optimistic for a pipeline that was chosen
+among several on these same predictions).
 
     .venv/bin/python bench/stance_variants.py
 """
@@ -64,6 +66,18 @@ def macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:
     return float(f1_score(gold, predicted, labels=list(STANCE_LABELS), average="macro", zero_division=0))
 
 
+def paired_interval(gold: np.ndarray, one: np.ndarray, other: np.ndarray, draws: int = 2000) -> tuple[float, float]:
+    """95% percentile interval of macro-F1(one) - macro-F1(other) over passages drawn with
+    replacement (the same draw for both: the difference, not each figure, is resampled)."""
+    rng = np.random.default_rng(1)
+    diffs = []
+    for _ in range(draws):
+        i = rng.integers(0, len(gold), len(gold))
+        diffs.append(macro_f1(gold[i], one[i]) - macro_f1(gold[i], other[i]))
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def main() -> None:
     analyser = Analyser(with_model=False)
     names = feature_names(analyser.lexicon)
@@ -83,6 +97,7 @@ def main() -> None:
     }
     print(f"{len(y)} own passages in {len(set(files))} files; {len(dev)} shared passages")
     print(f"{'variant':<36} {'5-fold':>7} {'by file':>8} {'shared':>7} {'hard':>6}")
+    by_file_predictions: dict[str, np.ndarray] = {}
     for label, build in variants.items():
         cv = cross_val_predict(build(), X, y, cv=StratifiedKFold(5, shuffle=True, random_state=13))
         by_file = np.empty_like(y)
@@ -94,6 +109,12 @@ def main() -> None:
             predicted = build().fit(X, y).predict(Xd)
             shared, hard_f1 = macro_f1(yd, predicted), macro_f1(yd[hard], predicted[hard])
         print(f"{label:<36} {macro_f1(y, cv):>7.3f} {macro_f1(y, by_file):>8.3f} {shared:>7.3f} {hard_f1:>6.3f}", flush=True)
+        by_file_predictions[label] = by_file
+    shipped_label, shipped = next(iter(by_file_predictions.items()))
+    print(f"\nby file, {shipped_label} minus each variant (paired bootstrap, 2,000 draws of passages):")
+    for label, predicted in list(by_file_predictions.items())[1:]:
+        low, high = paired_interval(y, shipped, predicted)
+        print(f"  {label:<34} {macro_f1(y, shipped) - macro_f1(y, predicted):+.3f} ({low:+.3f} to {high:+.3f})")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 STANCE_COLUMNS = ("regie", "netwerk", "zelfstandig", "geen")
-CATEGORIES = ("regiegemeente", "netwerkgemeente", "hybride", "zelfstandig", "onvoldoende bewijs")
 # The rules of docs/method.md §4 in the order they are tried, each with the category it gives.
 # A table row records the rule beside the category, so a reader (and the report) can tell why
 # a municipality has too little evidence without re-deriving it from the thresholds.
@@ -34,6 +33,7 @@ CATEGORY_RULES = {
     "position_netwerk": "netwerkgemeente",
     "position_between": "hybride",
 }
+CATEGORIES = tuple(dict.fromkeys(CATEGORY_RULES.values()))
 
 
 class AggregationConfig(BaseModel):

@@ -15,9 +15,10 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+import sklearn
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import RidgeClassifier
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -31,7 +32,8 @@ from nlp.units import Unit
 MODEL_FORMAT = "regiescan-stance/1"
 MODEL_FILE = "stance_model.skops"
 
-# The only types a model file may contain; skops refuses anything else (no arbitrary code).
+# Types a model file may contain beyond those skops trusts by default (builtins such as
+# slice, FunctionTransformer); skops refuses anything else (no arbitrary code).
 TRUSTED_TYPES = [
     "builtins.dict", "builtins.list", "builtins.str", "builtins.tuple",
     "numpy.dtype", "numpy.ndarray", "numpy.float64", "numpy.int64",
@@ -112,7 +114,8 @@ def stance_classifier(settings: ModelSettings) -> CalibratedClassifierCV:
     (and a document's mean over its sentences) needs probabilities, so a sigmoid per class is
     fitted on cross-validated scores. ensemble=False: one ridge fitted on all passages (the
     calibration folds only fit the sigmoids), so the model file holds one set of weights and
-    prediction costs one product, not five."""
+    prediction costs one product, not five. The calibration folds are the card's fold count
+    (unshuffled, so deterministic): changing `cv_folds` changes the model, and its version."""
     ridge = RidgeClassifier(alpha=settings.alpha, class_weight="balanced")
     return CalibratedClassifierCV(ridge, method="sigmoid", cv=settings.cv_folds, ensemble=False)
 
@@ -222,16 +225,21 @@ def train(
     cv_predicted = cross_val_predict(make_pipeline(feature_names, settings), frame, y, cv=folds)
     pipeline = make_pipeline(feature_names, settings).fit(frame, y)
     data_hash = training_hash([u.text for u in units], labels)
-    classifier = " ".join(repr(pipeline.steps[-1][1]).split())
+    # Every parameter, not only those changed from scikit-learn's defaults (a default may
+    # change between releases), on one line.
+    with sklearn.config_context(print_changed_only=False):
+        classifier = " ".join(repr(pipeline.steps[-1][1]).split())
+    settings_record = dict(settings.__dict__)
+    trained_at = dt.datetime.now(dt.timezone.utc)
     card = {
         "format": MODEL_FORMAT,
-        "model_version": model_version(dt.date.today(), data_hash, settings.__dict__, classifier),
+        "model_version": model_version(trained_at.date(), data_hash, settings_record, classifier),
         "classifier": classifier,
         "lexicon_version": lexicon_version,
-        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "trained_at": trained_at.isoformat(timespec="seconds"),
         "training_data": {"files": list(sources), "n_examples": len(labels), "sha256": data_hash,
                           "class_counts": {s: int((y == s).sum()) for s in STANCES}},
-        "settings": {k: v for k, v in settings.__dict__.items()},
+        "settings": settings_record,
         "cross_validation": {"folds": settings.cv_folds, "seed": settings.seed, **stance_metrics(y, cv_predicted)},
         "classes": list(STANCES),
     }

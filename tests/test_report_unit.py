@@ -451,6 +451,15 @@ def test_a_table_with_rows_but_without_a_column_is_a_clear_error(tmp_path, table
         load_run(folder)
 
 
+def test_a_run_written_before_a_column_existed_names_it_and_the_way_out(tmp_path):
+    folder = make_run(tmp_path / "run")
+    frame = pd.read_parquet(folder / "municipality_stance.parquet")
+    frame.drop(columns=["category_rule", "trend_years"]).to_parquet(folder / "municipality_stance.parquet", index=False)
+    with pytest.raises(ReportInputError, match=r"lacks column\(s\) category_rule, trend_years: a run written by an "
+                                               r"older regiescan\? `regiescan run` writes the current tables"):
+        load_run(folder)
+
+
 def test_report_command(tmp_path):
     import typer
 
