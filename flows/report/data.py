@@ -247,7 +247,7 @@ def _check_columns(schema: str, columns: Iterable[str], n_rows: int) -> None:
     absent = [c for c in SCHEMAS[schema].columns if c not in present]
     if absent and n_rows:
         raise ReportInputError(f"{schema}.parquet lacks column(s) {', '.join(absent)}: a run written by an older "
-                               "regiescan? `regiescan run` writes the current tables (its analysis cache spares the NLP)")
+                               "regiescan? `regiescan run` writes the current tables")
 
 
 def _with_columns(frame: pd.DataFrame, schema: str | list[str]) -> pd.DataFrame:
