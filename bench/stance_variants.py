@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from nlp.analyser import Analyser  # noqa: E402
 from nlp.annotations import STANCE_LABELS, is_hard, read_annotations, training_files  # noqa: E402
 from nlp.classifier import ModelSettings, make_pipeline, units_frame  # noqa: E402
+from nlp.evaluate import macro_f1_interval  # noqa: E402
 from nlp.features import feature_names  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "corpora" / "dev_passages.jsonl"
@@ -64,18 +65,6 @@ def variant(names: list[str], chars: bool = True, words_column: str = "text", lo
 
 def macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:
     return float(f1_score(gold, predicted, labels=list(STANCE_LABELS), average="macro", zero_division=0))
-
-
-def paired_interval(gold: np.ndarray, one: np.ndarray, other: np.ndarray, draws: int = 2000) -> tuple[float, float]:
-    """95% percentile interval of macro-F1(one) - macro-F1(other) over passages drawn with
-    replacement (the same draw for both: the difference, not each figure, is resampled)."""
-    rng = np.random.default_rng(1)
-    diffs = []
-    for _ in range(draws):
-        i = rng.integers(0, len(gold), len(gold))
-        diffs.append(macro_f1(gold[i], one[i]) - macro_f1(gold[i], other[i]))
-    low, high = np.percentile(diffs, [2.5, 97.5])
-    return float(low), float(high)
 
 
 def main() -> None:
@@ -113,7 +102,7 @@ def main() -> None:
     shipped_label, shipped = next(iter(by_file_predictions.items()))
     print(f"\nby file, {shipped_label} minus each variant (paired bootstrap, 2,000 draws of passages):")
     for label, predicted in list(by_file_predictions.items())[1:]:
-        low, high = paired_interval(y, shipped, predicted)
+        low, high = macro_f1_interval(list(y), list(shipped), baseline=list(predicted))
         print(f"  {label:<34} {macro_f1(y, shipped) - macro_f1(y, predicted):+.3f} ({low:+.3f} to {high:+.3f})")
 
 

@@ -264,6 +264,11 @@ def eval_frames(
                                "provenance": _provenance("eval-frames", gold, labelled.sha256, versions, settings)})
 
 
+def _span(interval: tuple[float, float] | list[float], signed: bool = False) -> str:
+    low, high = interval
+    return f"{low:+.3f} to {high:+.3f}" if signed else f"{low:.3f} to {high:.3f}"
+
+
 def eval_stance(
     gold: Path = typer.Argument(..., help="Codebook-labelled JSONL ({text, stance, ...})."),
     show_errors: bool = typer.Option(False, "--errors", help="List misclassified passages."),
@@ -292,7 +297,13 @@ def eval_stance(
                       *(f"{m['per_class'][c]['f1']:.3f}" for c in ("regie", "netwerk", "zelfstandig", "geen")))
     console.print(table)
     gain = report["model"]["macro_f1"] - report["keyword_count"]["macro_f1"]
+    ci = report["intervals"]
     console.print(f"model - keyword count: {gain:+.3f} macro-F1")
+    # The figures' uncertainty over which passages were labelled (not over the labels themselves).
+    hard_ci = f", hard cases {_span(ci['model_hard_macro_f1'])}" if ci["model_hard_macro_f1"] else ""
+    console.print(f"95% bootstrap intervals over the passages ({ci['draws']:,} draws):\n"
+                  f"  regiescan macro-F1 {_span(ci['model_macro_f1'])}{hard_ci}\n"
+                  f"  model - keyword count {_span(ci['model_minus_keyword_count'], signed=True)}")
     if show_errors:
         for e in report["errors"]:
             console.print(f"{e['id']} gold={e['gold']} predicted={e['predicted']}: {e['text'][:200]}", markup=False, soft_wrap=True)

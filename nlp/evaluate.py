@@ -7,8 +7,9 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
 
+import numpy as np
 from spacy.language import Language
 
 if TYPE_CHECKING:
@@ -162,8 +163,45 @@ def _of_frame(mentions: list[Mention], frame: str) -> list[Mention]:
     return [m for m in mentions if m.frame == frame]
 
 
+# A figure on some hundred passages is uncertain by several points: eval-stance gives
+# percentile bootstrap intervals over the passages (seeded, so a rerun prints the same).
+BOOTSTRAP_DRAWS = 2000
+BOOTSTRAP_SEED = 20261129
+
+
+def _macro_f1_of_draws(gold: np.ndarray, predicted: np.ndarray, draws: np.ndarray, n_labels: int) -> np.ndarray:
+    """Macro-F1 (labels as integers 0..n_labels-1, every label counted, 0 for a label without
+    gold or prediction, as sklearn's zero_division=0) of each row of passage indices."""
+    cells = gold[draws] * n_labels + predicted[draws]
+    offsets = np.arange(len(draws))[:, None] * n_labels * n_labels
+    counts = np.bincount((cells + offsets).ravel(), minlength=len(draws) * n_labels * n_labels)
+    confusion = counts.reshape(len(draws), n_labels, n_labels)
+    tp = np.diagonal(confusion, axis1=1, axis2=2)
+    denominator = confusion.sum(axis=1) + confusion.sum(axis=2)  # 2tp + fp + fn
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(denominator > 0, 2 * tp / denominator, 0.0)
+    return f1.mean(axis=1)
+
+
+def macro_f1_interval(gold: Sequence[str], predicted: Sequence[str], baseline: Sequence[str] | None = None,
+                      labels: Sequence[str] = STANCE_LABELS, draws: int = BOOTSTRAP_DRAWS,
+                      seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+    """95% percentile bootstrap interval of macro-F1 over the passages, or, with a baseline,
+    of macro-F1(predicted) - macro-F1(baseline) on the same draws (paired: the difference is
+    resampled, not each figure)."""
+    index = {label: k for k, label in enumerate(labels)}
+    codes = [np.array([index[v] for v in values]) for values in (gold, predicted, baseline or predicted)]
+    rows = np.random.default_rng(seed).integers(0, len(gold), size=(draws, len(gold)))
+    values = _macro_f1_of_draws(codes[0], codes[1], rows, len(labels))
+    if baseline is not None:
+        values = values - _macro_f1_of_draws(codes[0], codes[2], rows, len(labels))
+    low, high = np.percentile(values, [2.5, 97.5])
+    return round(float(low), 4), round(float(high), 4)
+
+
 def evaluate_stance(analyser: Analyser, records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stance macro-F1 of the model and of the plain keyword count, on all and on hard cases."""
+    """Stance macro-F1 of the model and of the plain keyword count, on all and on hard cases,
+    with bootstrap intervals of the model's figures and of its gain over the keyword count."""
     from nlp.annotations import is_hard
     from nlp.baseline import keyword_stance
     from nlp.classifier import stance_metrics
@@ -185,6 +223,12 @@ def evaluate_stance(analyser: Analyser, records: list[dict[str, Any]]) -> dict[s
         "keyword_count": stance_metrics(gold, keyword_pred),
         "model_hard": stance_metrics(subset(gold, hard), subset(model_pred, hard)) if hard else None,
         "keyword_count_hard": stance_metrics(subset(gold, hard), subset(keyword_pred, hard)) if hard else None,
+        "intervals": {
+            "level": 0.95, "draws": BOOTSTRAP_DRAWS, "seed": BOOTSTRAP_SEED,
+            "model_macro_f1": macro_f1_interval(gold, model_pred),
+            "model_minus_keyword_count": macro_f1_interval(gold, model_pred, baseline=keyword_pred),
+            "model_hard_macro_f1": macro_f1_interval(subset(gold, hard), subset(model_pred, hard)) if hard else None,
+        },
         "errors": [
             {"id": r.get("id"), "gold": g, "predicted": p, "text": r["text"]}
             for r, g, p in zip(records, gold, model_pred) if g != p

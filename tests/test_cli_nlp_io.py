@@ -199,6 +199,11 @@ def test_eval_stance_json_records_provenance(tmp_path):
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert {"n", "n_hard", "model", "keyword_count", "model_hard", "keyword_count_hard"} <= set(figures)
     assert figures["n"] == 4 and "macro_f1" in figures["model"]
+    intervals = figures["intervals"]
+    assert intervals["draws"] == 2000 and intervals["level"] == 0.95
+    low, high = intervals["model_macro_f1"]
+    assert 0 <= low <= high <= 1  # (that it brackets the figure: tests/test_evaluate_intervals.py, more passages)
+    assert "95% bootstrap intervals over the passages" in result.stdout
     provenance = figures["provenance"]
     _check_provenance(provenance, "eval-stance", gold)
     card = read_model_card()
