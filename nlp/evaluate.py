@@ -190,12 +190,17 @@ def macro_f1_interval(gold: Sequence[str], predicted: Sequence[str], baseline: S
     of macro-F1(predicted) - macro-F1(baseline) on the same draws (paired: the difference is
     resampled, not each figure)."""
     index = {label: k for k, label in enumerate(labels)}
-    codes = [np.array([index[v] for v in values]) for values in (gold, predicted, baseline or predicted)]
-    rows = np.random.default_rng(seed).integers(0, len(gold), size=(draws, len(gold)))
-    values = _macro_f1_of_draws(codes[0], codes[1], rows, len(labels))
-    if baseline is not None:
-        values = values - _macro_f1_of_draws(codes[0], codes[2], rows, len(labels))
-    low, high = np.percentile(values, [2.5, 97.5])
+    gold_codes, predicted_codes = (np.array([index[v] for v in values]) for values in (gold, predicted))
+    baseline_codes = None if baseline is None else np.array([index[v] for v in baseline])
+    rng = np.random.default_rng(seed)
+    values = []
+    for start in range(0, draws, 200):  # in blocks: a large gold file's draws need not all be in memory at once
+        rows = rng.integers(0, len(gold), size=(min(200, draws - start), len(gold)))
+        block = _macro_f1_of_draws(gold_codes, predicted_codes, rows, len(labels))
+        if baseline_codes is not None:
+            block = block - _macro_f1_of_draws(gold_codes, baseline_codes, rows, len(labels))
+        values.append(block)
+    low, high = np.percentile(np.concatenate(values), [2.5, 97.5])
     return round(float(low), 4), round(float(high), 4)
 
 
