@@ -305,9 +305,8 @@ def aggregate_stance(state: RunState) -> dict[str, pd.DataFrame]:
         by_municipality = empty_table("municipality_stance")
     else:
         years = documents.groupby("gm_code")["year"].agg(first_year="min", last_year="max").reset_index()
-        by_municipality = by_municipality.merge(years, on="gm_code", how="left").merge(trend(by_year, config), on="gm_code", how="left")
-        by_municipality["trend"] = by_municipality["trend"].fillna("onbekend")  # no dated document
-        by_municipality["trend_years"] = by_municipality["trend_years"].fillna(0).astype("int64")
+        trends = trend(by_year, by_municipality["gm_code"], config)
+        by_municipality = by_municipality.merge(years, on="gm_code", how="left").merge(trends, on="gm_code", how="left")
     tables = {"municipality_stance": by_municipality, "municipality_year_stance": by_year}
     for name, frame in tables.items():
         atomic_write_parquet(folder.path(f"{name}.parquet"), validate(name, frame))

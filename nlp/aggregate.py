@@ -15,7 +15,7 @@ Per municipality (and per municipality x year):
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Iterable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -176,16 +176,17 @@ def aggregate(counts: pd.DataFrame, documents: pd.DataFrame, keys: list[str], co
     return pd.DataFrame(rows)
 
 
-def trend(year_table: pd.DataFrame, config: AggregationConfig) -> pd.DataFrame:
-    """Per municipality: slope of the yearly position (per year, least squares over the years
-    with at least min_trend_sentences regie+netwerk sentences and a category other than
-    onvoldoende bewijs) and its direction: "naar netwerk", "naar regie" or "stabiel"
-    (|slope| < 0.05); "onbekend" below two years. trend_years: how many years it rests on
-    (two years make a slope, not a trend a reader should lean on)."""
+def trend(year_table: pd.DataFrame, gm_codes: Iterable[str], config: AggregationConfig) -> pd.DataFrame:
+    """One row per municipality in `gm_codes`: slope of the yearly position (per year, least
+    squares over the years with at least min_trend_sentences regie+netwerk sentences and a
+    category other than onvoldoende bewijs) and its direction: "naar netwerk", "naar regie" or
+    "stabiel" (|slope| < 0.05); "onbekend" below two such years, also for a municipality
+    without a dated document. trend_years: how many years it rests on (two years make a
+    slope, not a trend a reader should lean on)."""
     rows = []
     enough = year_table[((year_table["n_regie"] + year_table["n_netwerk"]) >= config.min_trend_sentences)
                         & (year_table["category"] != "onvoldoende bewijs")]
-    for gm_code in year_table["gm_code"].unique():
+    for gm_code in gm_codes:
         group = enough[enough["gm_code"] == gm_code]
         n_years = int(group["year"].nunique())
         if n_years < 2:

@@ -120,9 +120,9 @@ def test_trend_direction_from_years_with_enough_evidence():
     s = pd.concat([f[0] for f in frames])
     d = pd.concat([f[1] for f in frames])
     years = aggregate(per_document_counts(s), d, ["gm_code", "year"], AggregationConfig())
-    result = trend(years, AggregationConfig()).iloc[0]
+    result = trend(years, ["GM0001"], AggregationConfig()).iloc[0]
     assert result.trend == "naar netwerk" and result.trend_slope > 0 and result.trend_years == 4
-    one_year = trend(years[years.year == 2015], AggregationConfig()).iloc[0]
+    one_year = trend(years[years.year == 2015], ["GM0001"], AggregationConfig()).iloc[0]
     assert np.isnan(one_year.trend_slope) and one_year.trend_years == 1
     # A year with enough regie + netwerk sentences for the trend (6 >= 5) but too few evidence
     # sentences for a category of its own (6 < 8) is left out of the trend.
@@ -130,8 +130,12 @@ def test_trend_direction_from_years_with_enough_evidence():
     with_thin = aggregate(per_document_counts(pd.concat([s, s_thin])), pd.concat([d, d_thin]), ["gm_code", "year"], AggregationConfig())
     thin_year = with_thin.set_index("year").loc[2027]
     assert thin_year.n_regie + thin_year.n_netwerk == 6 and thin_year.category == "onvoldoende bewijs"
-    with_thin_trend = trend(with_thin, AggregationConfig()).iloc[0]
+    with_thin_trend = trend(with_thin, ["GM0001"], AggregationConfig()).iloc[0]
     assert with_thin_trend.trend_slope == pytest.approx(result.trend_slope) and with_thin_trend.trend_years == 4
+    # A municipality without a dated document (none of its rows in the year table) still
+    # gets a row: no trend, resting on no year.
+    undated = trend(years, ["GM0001", "GM0002"], AggregationConfig()).set_index("gm_code").loc["GM0002"]
+    assert undated.trend == "onbekend" and undated.trend_years == 0 and np.isnan(undated.trend_slope)
 
 
 def test_counts_read_in_parts_add_up_to_those_of_the_whole_table():

@@ -111,7 +111,7 @@ def make_run(folder: Path) -> Path:
     by_m = aggregate(per_document_counts(tables["sentences"]), meta, ["gm_code"], config)
     by_y = aggregate(per_document_counts(tables["sentences"]), meta.astype({"year": int}), ["gm_code", "year"], config)
     years = meta.groupby("gm_code")["year"].agg(first_year="min", last_year="max").reset_index()
-    by_m = by_m.merge(years, on="gm_code").merge(trend(by_y, config), on="gm_code")
+    by_m = by_m.merge(years, on="gm_code").merge(trend(by_y, by_m["gm_code"], config), on="gm_code")
     validate("municipality_stance", by_m).to_parquet(folder / "municipality_stance.parquet", index=False)
     validate("municipality_year_stance", by_y).to_parquet(folder / "municipality_year_stance.parquet", index=False)
     docs.to_parquet(folder / "documents.parquet", index=False)
