@@ -132,6 +132,11 @@ def test_trend_direction_from_years_with_enough_evidence():
     assert thin_year.n_regie + thin_year.n_netwerk == 6 and thin_year.category == "onvoldoende bewijs"
     with_thin_trend = trend(with_thin, ["GM0001"], AggregationConfig()).iloc[0]
     assert with_thin_trend.trend_slope == pytest.approx(result.trend_slope) and with_thin_trend.trend_years == 4
+    # Equal positions every year: exactly no slope.
+    s_flat, d_flat = zip(*(corpus(2, [8], [0], gm="GM0003", year=year) for year in (2015, 2018, 2021)))
+    flat_years = aggregate(per_document_counts(pd.concat(s_flat)), pd.concat(d_flat), ["gm_code", "year"], AggregationConfig())
+    flat = trend(flat_years, ["GM0003"], AggregationConfig()).iloc[0]
+    assert flat.trend_slope == 0.0 and flat.trend == "stabiel" and flat.trend_years == 3
     # A municipality without a dated document (none of its rows in the year table) still
     # gets a row: no trend, resting on no year.
     undated = trend(years, ["GM0001", "GM0002"], AggregationConfig()).set_index("gm_code").loc["GM0002"]
