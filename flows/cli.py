@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from flows import cli_nlp
 from flows.cli_ingest import ingest_app
 from flows.config import ConfigError, RunConfig, load_config
+from flows.console import console, fail
 from flows.report.cli import report as report_command
 from flows.serve import serve
 
@@ -24,18 +24,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 
 @app.callback()
 def main() -> None:
     """regiescan: measure how Dutch municipalities talk about collaboration."""
-
-
-def fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -157,9 +150,10 @@ def check_setup(settings: RunConfig) -> None:
 def print_summary(record: dict[str, Any]) -> None:
     if "outputs_of" in record:
         console.print(f"regiescan run {record['run_id']}: nothing changed since run {record['outputs_of']} (same documents, "
-                      "configuration, lexicon, model and code), so its outputs stand; outputs/latest still points at it.")
+                      "configuration, lexicon, model and code), so its outputs stand; outputs/latest still points at it.",
+                      markup=False)
         console.print(f"Outputs: {record['output_dir']}  (this run's record: {record['run_dir']}/run.json; "
-                      "--rebuild redoes the run)")
+                      "--rebuild redoes the run)", markup=False)
         return
     counts = record["counts"]
     table = Table(title=f"regiescan run {record['run_id']}", show_header=False, title_justify="left")
@@ -176,9 +170,9 @@ def print_summary(record: dict[str, Any]) -> None:
     console.print(table)
     cache = record["analysis_cache"]
     console.print(f"Analysed now: {cache['documents_analysed_now']}, from cache: {cache['documents_from_cache']}")
-    console.print(f"Outputs: {record['output_dir']}")
+    console.print(f"Outputs: {record['output_dir']}", markup=False)
     if "report" in record["steps_done"]:
-        console.print(f"Report: {record['output_dir']}/report/index.html")
+        console.print(f"Report: {record['output_dir']}/report/index.html", markup=False)
 
 
 app.command()(serve)

@@ -6,17 +6,17 @@ import datetime as dt
 from collections import Counter
 from enum import Enum
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from flows.console import console, err_console, fail
 from flows.outputs import atomic_write_json
 from flows.sources.ori import DEFAULT_BASE_URL, OriError, OriPage
-from flows.sources.ori_catalog import NoOriSource
 from flows.sources.ori_cache import format_timestamp
+from flows.sources.ori_catalog import NoOriSource
 from flows.sources.ori_export import CorpusWriter
 from flows.sources.ori_source import DEFAULT_CACHE_DIR, OriSource, build_ori_source
 from flows.sources.ori_successor import SUCCESSOR_BASE_URL
@@ -28,18 +28,11 @@ ingest_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 
 class Api(str, Enum):
     classic = "classic"
     openbesluitvorming = "openbesluitvorming"
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code)
 
 
 def _day(value: Optional[dt.datetime]) -> Optional[dt.date]:
@@ -94,7 +87,7 @@ def ori(
             on_page=_PageProgress(progress),
         )
     except NoOriSource as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     writer = CorpusWriter(out) if out is not None else None
     rejected: list[dict[str, str]] = []
     try:
@@ -108,7 +101,7 @@ def ori(
                 if writer is not None:
                     writer.add(candidate, document)
     except OriError as exc:
-        _fail(f"{exc}\n(watermarks not moved; what was fetched is in {cache_dir})", 1)
+        fail(f"{exc}\n(watermarks not moved; what was fetched is in {cache_dir})", 1)
     finally:
         if writer is not None:
             writer.close()  # documents written before a failure still get their manifest rows

@@ -14,23 +14,15 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ContextManager, Iterator, NoReturn, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from flows.console import console, err_console, fail
 from nlp.jsonl import jsonl_lines
 
 if TYPE_CHECKING:
     from nlp.analyser import Analyser
     from nlp.pipeline import NlpConfig
-
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code)
 
 
 def train() -> None:
@@ -41,7 +33,7 @@ def train() -> None:
     try:
         model = train_from_annotations()
     except AnnotationError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     cv = model.card["cross_validation"]
     console.print(f"trained model {model.version} on {model.card['training_data']['n_examples']} passages "
                   f"(lexicon {model.lexicon_version})")
@@ -67,7 +59,7 @@ def _read_jsonl(handle: IO[bytes], skip_invalid: bool, tally: _Tally) -> Iterato
             continue
         message = f"line {line.number}: {problem}"
         if not skip_invalid:
-            _fail(f"malformed input {message} (use --skip-invalid to skip such lines)")
+            fail(f"malformed input {message} (use --skip-invalid to skip such lines)")
         tally.skipped += 1
         err_console.print(f"[yellow]skipped[/] {escape(message)}", highlight=False)
 
@@ -105,7 +97,7 @@ def _load_analyser(config: Optional[NlpConfig] = None) -> Analyser:
     try:
         return long_lived_analyser(config)
     except ModelError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _write_results(analyser: Analyser, records: Iterator[dict[str, Any]], target: IO[str], batch_size: int,
@@ -134,7 +126,7 @@ def _open_input(path: str) -> ContextManager[IO[bytes]]:
     try:
         return open(path, "rb")
     except OSError as exc:
-        _fail(f"cannot read {path}: {exc.strerror}")
+        fail(f"cannot read {path}: {exc.strerror}")
 
 
 def _check_output_path(path: Path) -> Path:
@@ -143,13 +135,13 @@ def _check_output_path(path: Path) -> Path:
     path = Path(os.path.realpath(path))
     folder = path.parent
     if path.is_dir():
-        _fail(f"cannot write {path}: it is a folder; pass a file name")
+        fail(f"cannot write {path}: it is a folder; pass a file name")
     if not folder.exists():
-        _fail(f"cannot write {path}: folder {folder} does not exist")
+        fail(f"cannot write {path}: folder {folder} does not exist")
     if not folder.is_dir():
-        _fail(f"cannot write {path}: {folder} is not a folder")
+        fail(f"cannot write {path}: {folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
-        _fail(f"cannot write {path}: no permission to create files in {folder}")
+        fail(f"cannot write {path}: no permission to create files in {folder}")
     return path
 
 
@@ -174,7 +166,7 @@ def _flush(target: IO[str], where: str) -> None:
 def _write_failed(exc: OSError, where: str) -> NoReturn:
     if exc.errno not in _WRITE_ERRNOS:
         raise exc
-    _fail(f"cannot write {where}: {exc.strerror}" + ("" if where == "standard output" else " (nothing written)"))
+    fail(f"cannot write {where}: {exc.strerror}" + ("" if where == "standard output" else " (nothing written)"))
 
 
 @contextmanager
@@ -188,7 +180,7 @@ def _output_file(path: Path) -> Iterator[IO[str]]:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        _fail(f"cannot write {path}: {exc.strerror}")
+        fail(f"cannot write {path}: {exc.strerror}")
     handle = os.fdopen(fd, "w", encoding="utf-8")
     try:
         os.chmod(tmp, shared_mode(0o666))  # mkstemp makes 0600; an output is meant to be shared
@@ -244,7 +236,7 @@ def eval_frames(
     try:
         labelled = read_gold(gold, "frames")
     except (GoldError, OSError) as exc:
-        _fail(_gold_error(gold, exc))
+        fail(_gold_error(gold, exc))
     result = evaluate_frames(build_pipeline(config), labelled.records)
     table = Table(title=f"frame detection on {gold.name} ({result.n_passages} passages)")
     for column in ("frame", "precision", "recall", "F1", "support", "polarity acc.", "polarity n"):
@@ -284,7 +276,7 @@ def eval_stance(
     try:
         labelled = read_gold(gold, "stance")
     except (GoldError, OSError) as exc:
-        _fail(_gold_error(gold, exc))
+        fail(_gold_error(gold, exc))
     analyser = _load_analyser(config)
     report = evaluate_stance(analyser, labelled.records)
     table = Table(title=f"stance on {gold.name} ({report['n']} passages, {report['n_hard']} hard)",

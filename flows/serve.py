@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from flows.config import ConfigError, RunConfig, load_config
+from flows.console import console, fail
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import ConcurrencyLimitConfig
@@ -38,9 +38,6 @@ DEFAULT_DEPLOYMENT = "regiescan-scheduled"
 DEFAULT_API_URL = "http://127.0.0.1:4200/api"
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 HEALTH_TIMEOUT_SECONDS = 5.0
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 class ServeError(ValueError):
@@ -241,16 +238,12 @@ def serve(
         settings = load_config(config, {"corpus": corpus, "out": out, "source": source, "ori": ori})
         build_schedule(cron, interval, timezone)  # schedule errors first: they need no server
     except (ConfigError, ServeError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     from flows.cli import check_source  # lazily: flows.cli imports this module
 
     check_source(settings)
     try:
         serve_flow(settings, cron=cron, interval=interval, name=name, timezone=timezone)
     except ServeError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
-
-def _fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)

@@ -37,3 +37,14 @@ def test_a_missing_lexicon_file_and_an_unusable_output_folder_are_exit_2(tmp_pat
     result = run_cli("run", "--out", str(not_a_folder), cwd=tmp_path)
     assert result.returncode == 2
     assert "is a file; pass a folder with --out" in " ".join(result.stderr.split())
+
+
+def test_an_error_names_a_path_with_brackets_as_it_is_on_one_line(tmp_path):
+    """Error messages are plain text: "[/]" in a path is not rich markup (it raised MarkupError,
+    a traceback and exit 1), and a message longer than 80 columns stays on one line in a log."""
+    corpus = tmp_path / ("a long folder name that does not exist [/] " * 2).strip()
+    for args in (("run", "--corpus", str(corpus)), ("report", str(corpus))):
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        assert str(corpus) in result.stderr.splitlines()[0]

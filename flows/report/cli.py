@@ -6,13 +6,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from flows.config import RunConfig
+from flows.console import console, fail
 from flows.outputs import LATEST
-
-console = Console()
-err_console = Console(stderr=True)
 
 
 def default_run_dir() -> Path:
@@ -35,7 +32,6 @@ def report(
     try:
         target = build_report(folder, lang)
     except (ReportInputError, ReportLanguageError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     console.print(f"Report: {target / 'index.html'}", markup=False, highlight=False)
     console.print(f"Data and codebook: {target / 'data'}", markup=False, highlight=False)
