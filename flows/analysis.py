@@ -75,6 +75,7 @@ def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]]) -> An
     outcome = AnalyseOutcome()
     joined = {d["doc_id"]: join_pages(list(d["pages"])) for d in documents}
     # spaCy refuses a text over nlp.max_length with an exception that would end the whole run.
+    # ingest.max_text_chars keeps texts below it; the page breaks joined in can still add a few.
     limit = analyser.nlp.max_length
     parsable = []
     for document in documents:
@@ -84,8 +85,7 @@ def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]]) -> An
             continue
         outcome.rejected.append({
             "doc_id": document["doc_id"], "reason_code": "too_large",
-            "reason": f"tekst te lang voor de taalanalyse ({n_chars:,} tekens > {limit:,}, de grens van spaCy); "
-                      "verlaag ingest.max_text_chars",
+            "reason": f"tekst met paginagrenzen te lang voor de taalanalyse ({n_chars:,} tekens > {limit:,})",
         })
     documents = parsable
     texts = (joined[d["doc_id"]][0] for d in documents)

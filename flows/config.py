@@ -24,7 +24,8 @@ class ConfigError(ValueError):
 class IngestConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     max_file_mb: float = Field(200.0, gt=0, description="larger files are rejected unread")
-    max_text_chars: int = Field(DEFAULT_MAX_TEXT_CHARS, gt=0, description="longer extracted texts are rejected")
+    max_text_chars: int = Field(DEFAULT_MAX_TEXT_CHARS, gt=0, le=DEFAULT_MAX_TEXT_CHARS,
+                                description="longer extracted texts are rejected (at most the analyser's limit, 2,000,000)")
 
 
 class OriConfig(BaseModel):

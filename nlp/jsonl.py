@@ -5,6 +5,8 @@ here, so each reports a bad line the same way and decides itself whether to stop
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -37,6 +39,46 @@ def jsonl_lines(lines: Iterable[str] | Iterable[bytes]) -> Iterator[JsonlLine]:
         else:
             text = line
         try:
-            yield JsonlLine(number, json.loads(text), None)
+            value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
         except json.JSONDecodeError as exc:
             yield JsonlLine(number, None, f"not valid JSON ({exc.msg})")
+        except ValueError as exc:  # from the two parse hooks
+            yield JsonlLine(number, None, f"not valid JSON ({exc})")
+        except RecursionError:
+            yield JsonlLine(number, None, "not valid JSON (nested too deeply)")
+        else:
+            problem = _unencodable(value)
+            yield JsonlLine(number, None if problem else value, problem)
+
+
+# A \ud800-\udfff escape without its pair: json.loads accepts it, but it is no character, so
+# the text cannot be analysed (spaCy raised UnicodeEncodeError) nor written back as UTF-8.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):  # 1e400: would be written back as Infinity, which is not JSON
+        raise ValueError(f"{literal} is out of range")
+    return number
+
+
+def _unencodable(value: Any) -> str | None:
+    """Why a parsed value cannot be handled as Unicode text, or None."""
+    stack = [value]
+    while stack:  # not recursive: the nesting depth is the line's
+        item = stack.pop()
+        if isinstance(item, str):
+            found = _LONE_SURROGATE.search(item)
+            if found:
+                return f"a string holds an unpaired surrogate (\\u{ord(found.group()):04x}), which is not a character"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None

@@ -88,6 +88,34 @@ def test_a_line_that_is_not_utf8_is_a_malformed_line(tmp_path):
     assert "skipped 1 malformed line" in _stderr(skipped)
 
 
+def test_lines_json_allows_but_text_cannot_be_are_malformed_lines(tmp_path):
+    """An unpaired surrogate escape (no character: spaCy raised UnicodeEncodeError, exit 1),
+    NaN / Infinity / 1e400 (would be written back as NaN or Infinity, which is not JSON), a
+    text over the analyser's limit (spaCy raised E088) and nesting too deep for the parser."""
+    from nlp.pipeline import MAX_TEXT_CHARS
+
+    bad = [
+        (b'{"id": "s", "text": "Regie \\ud800 voeren."}', "unpaired surrogate (\\ud800)"),
+        (b'{"id": "\\udfff", "text": "x"}', "unpaired surrogate (\\udfff)"),
+        (b'{"id": NaN, "text": "x"}', "NaN is not a JSON number"),
+        (b'{"id": 1e400, "text": "x"}', "1e400 is out of range"),
+        (json.dumps({"id": "lang", "text": "a" * (MAX_TEXT_CHARS + 1)}).encode(), f"{MAX_TEXT_CHARS + 1:,} characters"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(_jsonl([{"id": 0, "text": _text(0)}]) + b"".join(line + b"\n" for line, _ in bad)
+                       + _jsonl([{"id": 9, "text": "Wij werken samen \U0001F600 als gelijkwaardige partners."}]))
+    failed = _user_error(run_cli("classify", str(source), cwd=tmp_path))
+    assert "line 2: " in failed and bad[0][1] in failed
+
+    skipped = run_cli("classify", str(source), "--skip-invalid", cwd=tmp_path)
+    assert skipped.returncode == 0, skipped.stderr
+    assert [json.loads(x)["id"] for x in skipped.stdout.splitlines()] == [0, 9]
+    for number, (_, reason) in enumerate(bad, start=2):
+        assert f"skipped line {number}: " in _stderr(skipped) and reason in _stderr(skipped)
+    assert f"skipped {len(bad)} malformed lines" in _stderr(skipped)
+
+
 def test_output_file_appears_only_when_every_line_was_classified(tmp_path):
     # More valid lines than a batch, so results were written before the bad line is read.
     source = tmp_path / "in.jsonl"

@@ -42,3 +42,19 @@ def test_collect_batch_writes_the_records_and_releases_them(tmp_path):
     assert set(pd.read_parquet(tmp_path / "sentences.parquet")["doc_id"]) == {"a", "b"}
     assert (state.n_analysed, state.n_from_cache) == (2, 1)
     assert outcome.cached == {} and outcome.classified == {}
+
+
+def test_pages_that_fit_but_not_once_joined_are_rejected_not_parsed():
+    """ingest.max_text_chars counts the pages' characters; the page breaks joined in between
+    can take a document over the analyser's limit, which spaCy would refuse with an exception
+    that ends the run."""
+    from nlp.pipeline import MAX_TEXT_CHARS
+
+    analyser = _analyser(NlpConfig().model_dump_json())
+    half = MAX_TEXT_CHARS // 2
+    documents = [{"doc_id": "long", "cache_key": "long", "pages": ["a" * half, "b" * half]},
+                 {"doc_id": "short", "cache_key": "short", "pages": [TEXTS["a"]]}]
+    outcome = analyse_documents(analyser, documents)
+    assert [(r["doc_id"], r["reason_code"]) for r in outcome.rejected] == [("long", "too_large")]
+    assert f"{MAX_TEXT_CHARS + 2:,} tekens > {MAX_TEXT_CHARS:,}" in outcome.rejected[0]["reason"]
+    assert [p.doc_id for p in outcome.pending] == ["short"]

@@ -85,11 +85,13 @@ def test_latest_points_at_the_complete_run_and_no_partial_folder_is_left(small_r
 
 def test_bad_config_is_a_clear_error_with_exit_2(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("ingest:\n  max_file_mb: -1\nunknown_key: 1\n", encoding="utf-8")
+    # max_text_chars above the analyser's limit: such a text could only be rejected later.
+    bad.write_text("ingest:\n  max_file_mb: -1\n  max_text_chars: 3000000\nunknown_key: 1\n", encoding="utf-8")
     result = run_cli("run", "--config", str(bad), cwd=tmp_path)
     assert result.returncode == 2
     assert "invalid configuration" in result.stderr
     assert "max_file_mb" in result.stderr and "unknown_key" in result.stderr
+    assert "max_text_chars" in result.stderr and "2000000" in result.stderr
     assert "Traceback" not in result.stderr
 
 

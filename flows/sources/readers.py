@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 
 from flows.sources.rejection import Rejected
 from flows.sources.text import normalise_text
+from nlp.pipeline import MAX_TEXT_CHARS
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".odt")
 
@@ -22,8 +23,9 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".odt")
 # a few hundred KB of XML can claim gigabytes (zip bomb).
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 
-# The default of ingest.max_text_chars: longer extracted texts are rejected.
-DEFAULT_MAX_TEXT_CHARS = 2_000_000
+# The default of ingest.max_text_chars (longer extracted texts are rejected): the longest
+# text the analyser takes.
+DEFAULT_MAX_TEXT_CHARS = MAX_TEXT_CHARS
 # Text formats are refused unread above this many bytes per allowed character, so a huge
 # text file is never decoded in memory. A character takes at most 4 bytes in UTF-8 and
 # UTF-16, so a .txt above the limit certainly has too many characters; HTML gets room for
