@@ -207,10 +207,13 @@ def training_hash(texts: Sequence[str], labels: Sequence[str]) -> str:
     return sha.hexdigest()
 
 
-def model_version(trained_on: dt.date, data_hash: str, settings: dict[str, Any], classifier: str) -> str:
-    """Training date + hash of what was trained how: the same passages with another classifier
-    or other settings are another model (run.json and the analysis cache go by this version)."""
-    recipe = json.dumps({"data": data_hash, "settings": settings, "classifier": classifier}, sort_keys=True)
+def model_version(trained_on: dt.date, data_hash: str, settings: dict[str, Any], classifier: str,
+                  lexicon_version: str) -> str:
+    """Training date + hash of what was trained how: the same passages with another classifier,
+    other settings or another lexicon (the frame features come from it) are another model
+    (run.json and the analysis cache go by this version)."""
+    recipe = json.dumps({"data": data_hash, "settings": settings, "classifier": classifier,
+                         "lexicon": lexicon_version}, sort_keys=True)
     return f"{trained_on:%Y.%m.%d}+{hashlib.sha256(recipe.encode('utf-8')).hexdigest()[:8]}"
 
 
@@ -233,7 +236,7 @@ def train(
     trained_at = dt.datetime.now(dt.timezone.utc)
     card = {
         "format": MODEL_FORMAT,
-        "model_version": model_version(trained_at.date(), data_hash, settings_record, classifier),
+        "model_version": model_version(trained_at.date(), data_hash, settings_record, classifier, lexicon_version),
         "classifier": classifier,
         "lexicon_version": lexicon_version,
         "trained_at": trained_at.isoformat(timespec="seconds"),

@@ -14,6 +14,7 @@ from nlp.patterns import PatternSet, TokenPattern
 # Cue kinds. Direction is part of the kind where it matters: a rejection cue "before"
 # precedes what it rejects, "after" follows it.
 ATTRIBUTION = "attribution"
+NOT_A_CUE = "not_a_cue"  # wins an overlap with a cue it contains, then is dropped
 REPLACEMENT = "replacement"
 TRANSITION_FROM = "transition_from"
 TRANSITION_TO = "transition_to"
@@ -59,6 +60,7 @@ def load_cues(path: Path = CUES_PATH) -> CueRules:
             kinds.setdefault(text, set()).add(kind)
 
     add(_strings(data["attribution"], "cues", path), ATTRIBUTION)
+    add(_strings(data["attribution"], "not_cues", path), NOT_A_CUE)
     add(_strings(data, "replacement", path), REPLACEMENT)
     add(_strings(data["transition"], "from", path), TRANSITION_FROM)
     add(_strings(data["transition"], "to", path), TRANSITION_TO)

@@ -57,7 +57,9 @@ def mentions_of(doc: Doc, doc_text: str | None = None) -> list[Mention]:
 
 def dominant_polarities(mentions: list[Mention]) -> dict[str, str]:
     """{frame: polarity} for mentioned frames. Each mention counts 1, one decided by a cue
-    1.5; the highest score wins and a tie between endorse and reject is "neutral" (mixed)."""
+    1.5; the highest score wins, and a tie is "neutral": endorse against reject is mixed, and
+    a position no stronger than the relayed (neutral) mentions beside it is not claimed. The
+    result does not depend on the order of the mentions (a tie went to the first)."""
     scores: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for m in mentions:
         scores[m.frame][m.polarity] += 1.5 if m.explicit else 1.0
@@ -65,8 +67,7 @@ def dominant_polarities(mentions: list[Mention]) -> dict[str, str]:
     for frame in FRAMES:
         if frame not in scores:
             continue
-        ranked = sorted(scores[frame].items(), key=lambda kv: -kv[1])
-        best, score = ranked[0]
-        tied = [p for p, s in ranked if s == score]
-        result[frame] = best if len(tied) == 1 else ("neutral" if {"endorse", "reject"} <= set(tied) else tied[0])
+        best = max(scores[frame].values())
+        tied = [p for p, s in scores[frame].items() if s == best]
+        result[frame] = tied[0] if len(tied) == 1 else "neutral"
     return result

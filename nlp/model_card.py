@@ -41,7 +41,7 @@ def render_card(card: dict[str, Any]) -> str:
     lines = [
         "# regiescan stance model",
         "",
-        f"- model version: `{card['model_version']}` (training date + hash of the training data, settings and classifier)",
+        f"- model version: `{card['model_version']}` (training date + hash of the training data, settings, classifier and lexicon version)",
         f"- lexicon version: `{card['lexicon_version']}`",
         f"- trained: {card['trained_at']}",
         f"- training data: {card['training_data']['n_examples']} passages from "

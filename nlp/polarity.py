@@ -6,7 +6,8 @@ For each mention the first rule that applies decides (cue lists in data/cues.yml
   2. replacement: "X vervangen door Y"                          -> X reject, Y endorse
   3. transition origin: X in "van X naar Y"                     -> reject
   4. rejection cue before ("het einde van X") or after ("X is achterhaald") the mention,
-     in the same clause, within the window                      -> reject
+     in the same clause, within the window (a cue before reaches no further than a
+     mention of another frame: its object is the nearer one)   -> reject
   5. contrast: "niet X maar Y"                                  -> Y endorse
   6. negation before the mention in the same clause (or just after it, no comma or
      subordinating word between)
@@ -35,7 +36,7 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 from nlp.cues import (
-    ATTRIBUTION, ENDORSEMENT, NEGATION, REJECT_AFTER, REJECT_BEFORE, REPLACEMENT,
+    ATTRIBUTION, ENDORSEMENT, NEGATION, NOT_A_CUE, REJECT_AFTER, REJECT_BEFORE, REPLACEMENT,
     TRANSITION_FROM, TRANSITION_TO, CueRules, load_cues,
 )
 from nlp.extensions import (
@@ -69,9 +70,10 @@ class SentenceContext:
 
     def __init__(
         self, view: TokenView, number: int, rules: CueRules, cues: list[Match[frozenset[str]]],
-        scope_ends: list[Match[str]], quote_marks: list[int],
+        scope_ends: list[Match[str]], quote_marks: list[int], mentions: list[tuple[int, int, str]],
     ) -> None:
         self.view = view
+        self.mentions = mentions  # (start, end, frame) of the sentence's frame mentions
         self.lo, hi = view.sentence_lo[number], view.sentence_hi[number]
         self.cues = cues
         # decide() asks for each kind of cue several times per mention: group them once.
@@ -100,8 +102,8 @@ class SentenceContext:
         return " ".join(self.word(k) for k in range(match.start, match.end))
 
 
-def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdict:
-    """The polarity of a mention spanning view positions [start, end)."""
+def decide(start: int, end: int, frame: str, ctx: SentenceContext, rules: CueRules) -> Verdict:
+    """The polarity of a mention of `frame` spanning view positions [start, end)."""
     clause = ctx.clause(start)
     for match in ctx.of_kind(ATTRIBUTION):
         return Verdict("neutral", ctx.text(match), ATTRIBUTION)
@@ -114,7 +116,7 @@ def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdi
     if origin_target and origin_target.polarity == "reject":
         return origin_target
     for match in ctx.of_kind(REJECT_BEFORE):
-        if _precedes(match, start, rules.rejection_before_window, ctx):
+        if _precedes(match, start, frame, rules.rejection_before_window, ctx):
             return Verdict("reject", ctx.text(match), "rejection")
     for match in ctx.of_kind(REJECT_AFTER):
         if match.start >= end and match.start - end <= rules.rejection_after_window and ctx.clause(match.start) == clause:
@@ -123,7 +125,7 @@ def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdi
     if verdict:
         return verdict
     for match in ctx.of_kind(NEGATION):
-        before = _precedes(match, start, rules.negation_window, ctx)
+        before = _precedes(match, start, frame, rules.negation_window, ctx)
         after = (
             match.start >= end and match.start - end <= rules.negation_after_window
             and not rules.negation_after_barriers & {ctx.word(k) for k in range(end, match.start)}
@@ -142,12 +144,15 @@ def decide(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdi
     return UNMARKED
 
 
-def _precedes(cue: Match[frozenset[str]], start: int, window: int, ctx: SentenceContext) -> bool:
+def _precedes(cue: Match[frozenset[str]], start: int, frame: str, window: int, ctx: SentenceContext) -> bool:
     """The cue comes before the mention, within the window, in its clause, with no other cue
-    between them ("afscheid van X en kiezen voor Y": the nearer cue decides Y)."""
+    between them ("afscheid van X en kiezen voor Y": the nearer cue decides Y) and no mention
+    of another frame ("minder regie en meer samenwerking": the cue's object is the regie)."""
     if not (cue.end <= start and start - cue.end <= window and ctx.clause(cue.start) == ctx.clause(start)):
         return False
-    return not any(cue.end <= other.start and other.end <= start for other in ctx.cues if other is not cue)
+    if any(cue.end <= other.start and other.end <= start for other in ctx.cues if other is not cue):
+        return False
+    return not any(cue.end <= a and b <= start and f != frame for a, b, f in ctx.mentions)
 
 
 def _transition(start: int, end: int, ctx: SentenceContext, rules: CueRules) -> Verdict | None:
@@ -199,14 +204,18 @@ class PolarityTagger:
         last = numpy.array([span.end - 1 for span in mentions])
         starts, ends = view.before[first], view.before[last] + 1  # view positions
         numbers = view.sentence_numbers(starts)
-        contexts = self._contexts(view, numpy.unique(numbers))
         user_data = doc.user_data
         keys = [record_key(a, b) for a, b in zip(view.char_start[first].tolist(), view.char_end[last].tolist())]
         # A span another component put in the group has no record yet: it gets one.
         of_spans = [user_data.get(key) or user_data.setdefault(key, new_record(span.label_))
                     for key, span in zip(keys, mentions)]
-        for record, start, end, number in zip(of_spans, starts.tolist(), ends.tolist(), numbers.tolist()):
-            verdict = decide(start, end, contexts[number], self.rules)
+        placed = list(zip(of_spans, starts.tolist(), ends.tolist(), numbers.tolist()))
+        by_sentence: dict[int, list[tuple[int, int, str]]] = {}
+        for record, start, end, number in placed:
+            by_sentence.setdefault(number, []).append((start, end, record[FRAME]))
+        contexts = self._contexts(view, numpy.unique(numbers), by_sentence)
+        for record, start, end, number in placed:
+            verdict = decide(start, end, record[FRAME], contexts[number], self.rules)
             polarity = verdict.polarity
             if f"{record[FRAME]}.{record[SUBCATEGORY]}" in self.inverted:
                 polarity = {"endorse": "reject", "reject": "endorse"}.get(polarity, polarity)
@@ -215,9 +224,12 @@ class PolarityTagger:
         _propagate_rejection(of_spans)
         return doc
 
-    def _contexts(self, view: TokenView, sentences: numpy.ndarray) -> dict[int, SentenceContext]:
-        """The SentenceContext of each of the given sentences (numbers, sorted)."""
-        cues = _by_sentence(view, longest_non_overlapping(self.rules.cues.matches_in(view, sentences)))
+    def _contexts(self, view: TokenView, sentences: numpy.ndarray,
+                  mentions: dict[int, list[tuple[int, int, str]]]) -> dict[int, SentenceContext]:
+        """The SentenceContext of each of the given sentences (numbers, sorted), with its
+        mentions: (start, end, frame) in view positions."""
+        cues = _by_sentence(view, [m for m in longest_non_overlapping(self.rules.cues.matches_in(view, sentences))
+                                   if NOT_A_CUE not in m.pattern.label])
         scope_ends = _by_sentence(view, self.rules.scope_end.matches_in(view, sentences))
         quote_marks: dict[int, list[int]] = {}
         is_quote = (view.unique_ids[:, None] == _quote_ids()).any(axis=1)  # 9 ids: cheaper than numpy.isin
@@ -226,7 +238,8 @@ class PolarityTagger:
             quote_marks.setdefault(number, []).append(position)
         return {
             number: SentenceContext(
-                view, number, self.rules, cues.get(number, []), scope_ends.get(number, []), quote_marks.get(number, []))
+                view, number, self.rules, cues.get(number, []), scope_ends.get(number, []), quote_marks.get(number, []),
+                mentions.get(number, []))
             for number in sentences.tolist()
         }
 

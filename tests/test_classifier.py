@@ -33,11 +33,12 @@ def test_shipped_model_matches_lexicon_and_annotations(model):
 def test_model_version_names_data_settings_and_classifier(model):
     card = model.card
     trained_on = dt.date.fromisoformat(card["trained_at"][:10])
-    recipe = (card["training_data"]["sha256"], card["settings"], card["classifier"])
+    recipe = (card["training_data"]["sha256"], card["settings"], card["classifier"], card["lexicon_version"])
     assert model.version == model_version(trained_on, *recipe)  # the card says how it was made
-    assert model.version != model_version(trained_on, recipe[0], {**recipe[1], "alpha": 2.0}, recipe[2])
-    assert model.version != model_version(trained_on, recipe[0], recipe[1], "LogisticRegression(C=10)")
-    assert model.version != model_version(trained_on, "0" * 64, recipe[1], recipe[2])
+    assert model.version != model_version(trained_on, recipe[0], {**recipe[1], "alpha": 2.0}, *recipe[2:])
+    assert model.version != model_version(trained_on, recipe[0], recipe[1], "LogisticRegression(C=10)", recipe[3])
+    assert model.version != model_version(trained_on, "0" * 64, *recipe[1:])
+    assert model.version != model_version(trained_on, *recipe[:3], "1.0+0000000000")  # another lexicon
 
 
 def test_an_annotation_line_that_is_not_utf8_is_an_error_naming_it(tmp_path):

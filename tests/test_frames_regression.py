@@ -80,3 +80,17 @@ def test_seed_blog_hard_sentences(nlp, seed):
         hits = [m for m in mentions if case["locator"] in m.sentence and m.text == case["mention"]]
         assert hits, f"no {case['mention']!r} in a sentence containing {case['locator']!r}"
         assert {m.polarity for m in hits} == {case["polarity"]}, hits
+
+
+@pytest.mark.parametrize("first, second, dominant", [
+    ("Wij kiezen voor regie.", "Volgens de provincie is grip nodig.", "neutral"),
+    ("Wij willen geen regie.", "Volgens de provincie is grip nodig.", "neutral"),
+    ("Wij kiezen voor regie.", "Wij willen geen grip.", "neutral"),
+    ("Wij kiezen voor regie en grip.", "Volgens de provincie is grip nodig.", "endorse"),
+])
+def test_dominant_polarity_does_not_depend_on_the_order_of_sentences(nlp, first, second, dominant):
+    """Every tie is neutral (mixed, or a position no stronger than a relayed view); a tie
+    other than endorse against reject went to whichever mention came first."""
+    for text in (f"{first} {second}", f"{second} {first}"):
+        mentions = mentions_of(nlp(text))
+        assert dominant_polarities(mentions) == {"regie": dominant}, [(m.text, m.polarity, m.cue) for m in mentions]
