@@ -30,9 +30,12 @@ def batch_tables(meta: pd.DataFrame, results: dict[str, tuple[dict[str, Any], bo
                               "end": s["end"], "text": s["text"], "stance": s["stance"], "evidence": s["evidence"],
                               **{c: s.get(c) for c in PROBABILITY_COLUMNS}})
         for m in record["mentions"]:
-            if m["polarity"] not in ("endorse", "reject"):
-                continue
             unit = _unit_of(record["sentences"], starts, m["start"])
+            # Every endorsed or rejected mention, and every mention of an evidence sentence: a
+            # sentence counted in R, N or Z may hold only neutral mentions, and each counted
+            # sentence must be traceable here.
+            if m["polarity"] == "neutral" and not (unit and unit["evidence"]):
+                continue
             evidence.append({
                 "doc_id": doc_id, **doc, "year": year,
                 "page": m["page"], "frame": m["frame"], "subcategory": m["subcategory"], "polarity": m["polarity"],

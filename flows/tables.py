@@ -76,7 +76,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "page": pa.Column(int, pa.Check.ge(1)),
         "frame": pa.Column(str, pa.Check.isin(FRAME_VALUES)),
         "subcategory": pa.Column(str),
-        "polarity": pa.Column(str, pa.Check.isin(["endorse", "reject"])),
+        "polarity": pa.Column(str, pa.Check.isin(POLARITY_VALUES)),
         "cue": pa.Column(str, nullable=True),
         "cue_kind": pa.Column(str, nullable=True),
         "mention": pa.Column(str),

@@ -105,8 +105,17 @@ def test_evidence_cites_pages_and_cues(runs):
     evidence = pd.read_parquet(first_dir / "evidence.parquet")
     pdf_rows = evidence[evidence.ref.str.endswith(".pdf")]
     assert pdf_rows.page.max() >= 2
-    assert set(evidence.polarity) == {"endorse", "reject"}
+    assert set(evidence.polarity) <= {"endorse", "reject", "neutral"} and {"endorse", "reject"} <= set(evidence.polarity)
     assert evidence.cue.notna().any()
+    # A neutral mention is listed only in an evidence sentence, and every evidence sentence
+    # (each one counted in R, N or Z) has a row: the counts can be traced to the rows.
+    sentences = pd.read_parquet(first_dir / "sentences.parquet")
+    counted = sentences[sentences.evidence]
+    rows = evidence.merge(counted[["doc_id", "start", "end"]], on="doc_id")
+    inside = rows[(rows.mention_start >= rows.start) & (rows.mention_start < rows.end)]
+    assert len(counted.merge(inside[["doc_id", "start"]].drop_duplicates(), on=["doc_id", "start"])) == len(counted)
+    neutral = evidence[evidence.polarity == "neutral"]
+    assert len(neutral.merge(inside, on=["doc_id", "mention_start"])) == len(neutral)
 
 
 def assert_same_tables(first_dir: Path, second_dir: Path) -> None:
