@@ -14,7 +14,6 @@ from nlp.patterns import PatternSet, TokenPattern
 # Cue kinds. Direction is part of the kind where it matters: a rejection cue "before"
 # precedes what it rejects, "after" follows it.
 ATTRIBUTION = "attribution"
-NOT_A_CUE = "not_a_cue"  # wins an overlap with a cue it contains, then is dropped
 REPLACEMENT = "replacement"
 TRANSITION_FROM = "transition_from"
 TRANSITION_TO = "transition_to"
@@ -27,6 +26,9 @@ ENDORSEMENT = "endorsement"
 @dataclass(frozen=True)
 class CueRules:
     cues: PatternSet[frozenset[str]]  # label: the kinds this cue text has
+    # Phrases that hold an attribution cue but attribute nothing ("laten wij zien"): an
+    # attribution match overlapping one of these is dropped; other cues are left alone.
+    not_attribution: PatternSet[str]
     scope_end: PatternSet[str]
     contrast_negators: frozenset[str]
     contrast_markers: frozenset[str]
@@ -60,7 +62,6 @@ def load_cues(path: Path = CUES_PATH) -> CueRules:
             kinds.setdefault(text, set()).add(kind)
 
     add(_strings(data["attribution"], "cues", path), ATTRIBUTION)
-    add(_strings(data["attribution"], "not_cues", path), NOT_A_CUE)
     add(_strings(data, "replacement", path), REPLACEMENT)
     add(_strings(data["transition"], "from", path), TRANSITION_FROM)
     add(_strings(data["transition"], "to", path), TRANSITION_TO)
@@ -71,10 +72,12 @@ def load_cues(path: Path = CUES_PATH) -> CueRules:
     try:
         cues = PatternSet(TokenPattern.parse(text, frozenset(k)) for text, k in kinds.items())
         scope_end = PatternSet(TokenPattern.parse(t, "scope_end") for t in _strings(data, "scope_end", path))
+        not_attribution = PatternSet(TokenPattern.parse(t, "not_cue") for t in _strings(data["attribution"], "not_cues", path))
     except ValueError as exc:
         raise LexiconError(f"{path}: {exc}") from exc
     return CueRules(
         cues=cues,
+        not_attribution=not_attribution,
         scope_end=scope_end,
         contrast_negators=frozenset(_strings(data["contrast"], "negators", path)),
         contrast_markers=frozenset(_strings(data["contrast"], "markers", path)),

@@ -36,7 +36,7 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 from nlp.cues import (
-    ATTRIBUTION, ENDORSEMENT, NEGATION, NOT_A_CUE, REJECT_AFTER, REJECT_BEFORE, REPLACEMENT,
+    ATTRIBUTION, ENDORSEMENT, NEGATION, REJECT_AFTER, REJECT_BEFORE, REPLACEMENT,
     TRANSITION_FROM, TRANSITION_TO, CueRules, load_cues,
 )
 from nlp.extensions import (
@@ -228,8 +228,10 @@ class PolarityTagger:
                   mentions: dict[int, list[tuple[int, int, str]]]) -> dict[int, SentenceContext]:
         """The SentenceContext of each of the given sentences (numbers, sorted), with its
         mentions: (start, end, frame) in view positions."""
-        cues = _by_sentence(view, [m for m in longest_non_overlapping(self.rules.cues.matches_in(view, sentences))
-                                   if NOT_A_CUE not in m.pattern.label])
+        not_attribution = {k for m in self.rules.not_attribution.matches_in(view, sentences) for k in m.positions}
+        candidates = [m for m in self.rules.cues.matches_in(view, sentences)
+                      if not (ATTRIBUTION in m.pattern.label and not_attribution.intersection(m.positions))]
+        cues = _by_sentence(view, longest_non_overlapping(candidates))
         scope_ends = _by_sentence(view, self.rules.scope_end.matches_in(view, sentences))
         quote_marks: dict[int, list[int]] = {}
         is_quote = (view.unique_ids[:, None] == _quote_ids()).any(axis=1)  # 9 ids: cheaper than numpy.isin

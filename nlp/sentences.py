@@ -4,7 +4,7 @@ Rules (data in data/sentences.yml): a sentence ends at . ! ? (and closing quotes
 brackets after them) when a capital, digit or list marker follows; a blank line always
 ends one; a single line break ends one before a list item, after a line that already
 closed with punctuation, or after a short heading-like line. A line break inside a
-wrapped paragraph (PDF) does not.
+wrapped paragraph (PDF) does not. A sentence of more than max_words words is cut.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class SentenceRules:
     final_abbreviations: frozenset[str]
     list_markers: frozenset[str]
     heading_max_words: int
+    max_words: int
 
 
 @lru_cache(maxsize=4)
@@ -41,6 +42,7 @@ def load_rules(path: Path = DATA_DIR / "sentences.yml") -> SentenceRules:
         frozenset(a.lower() for a in data["final_abbreviations"]),
         frozenset(data["list_markers"]),
         int(data["heading_max_words"]),
+        int(data["max_words"]),
     )
 
 
@@ -153,6 +155,13 @@ class SentenceSplitter:
         fired_upto = numpy.cumsum(fired)
         pending = sets_pending[open_words[:-1]] & (fired_upto[takers] == fired_upto[givers])
         starts[takers[pending & has(STARTS_NEW)[takers]]] = True
+
+        # A sentence longer than max_words words is cut every max_words words.
+        word_starts = starts[words]
+        word_starts[0] = True  # the first word opens the first sentence (token 0 may be a space)
+        first_word = numpy.flatnonzero(word_starts)  # index into words of each sentence's first word
+        position = numpy.arange(len(words)) - first_word[numpy.cumsum(word_starts) - 1]
+        starts[words[(position > 0) & (position % self.rules.max_words == 0)]] = True
         return starts
 
 

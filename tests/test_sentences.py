@@ -40,6 +40,20 @@ def test_wrapped_pdf_lines_stay_one_sentence(nlp):
     assert sentences(nlp, text) == ["De gemeente voert\nde regie over de uitvoering en stuurt\nde partners aan.", "Dat is nieuw."]
 
 
+def test_a_sentence_longer_than_max_words_is_cut(nlp):
+    """Text without sentence ends (a flattened table): each mention copies its sentence, so a
+    document-long sentence made memory grow with the square of its length."""
+    from nlp.sentences import load_rules
+
+    limit = load_rules().max_words
+    words = [f"woord{i}" for i in range(2 * limit + 10)]
+    doc = nlp(" " + " ".join(words))  # a leading space: token 0 is no word
+    lengths = [sum(1 for t in s if not t.is_space) for s in doc.sents]
+    assert lengths == [limit, limit, 10]
+    prose = "De gemeente voert de regie en werkt samen met de partners in de regio, " * 6 + "zo blijft het."
+    assert len(sentences(nlp, prose)) == 1  # a long but ordinary sentence (about 90 words) is kept whole
+
+
 def test_quotes_and_questions(nlp):
     text = "De wethouder zei: 'Wij voeren de regie.' Daarom kiezen we anders. Wat nu? Dit enz. De raad besluit."
     assert sentences(nlp, text) == [
