@@ -85,7 +85,8 @@ def analyse_documents(analyser: Analyser, documents: list[dict[str, Any]]) -> An
             continue
         outcome.rejected.append({
             "doc_id": document["doc_id"], "reason_code": "too_large",
-            "reason": f"tekst met paginagrenzen te lang voor de taalanalyse ({n_chars:,} tekens > {limit:,})",
+            "reason": f"tekst met paginagrenzen te lang voor de taalanalyse ({n_chars:,} tekens > {limit:,}); "
+                      "splits het document in delen",
         })
     documents = parsable
     texts = (joined[d["doc_id"]][0] for d in documents)

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from flows.console import console, err_console, fail
 from nlp.jsonl import jsonl_lines
-from nlp.pipeline import MAX_TEXT_CHARS
+from nlp.pipeline import too_long
 
 if TYPE_CHECKING:
     from nlp.analyser import Analyser
@@ -55,8 +55,8 @@ def _read_jsonl(handle: IO[bytes], skip_invalid: bool, tally: _Tally) -> Iterato
         problem = line.error
         if problem is None and (not isinstance(record, dict) or "id" not in record or not isinstance(record.get("text"), str)):
             problem = 'expected an object with "id" and a string "text"'
-        if problem is None and len(record["text"]) > MAX_TEXT_CHARS:
-            problem = f'"text" has {len(record["text"]):,} characters, more than the {MAX_TEXT_CHARS:,} the analyser takes'
+        if problem is None:
+            problem = too_long(record["text"])
         if problem is None:
             yield record
             continue

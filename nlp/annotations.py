@@ -8,6 +8,7 @@ from typing import Any
 
 from nlp.jsonl import jsonl_lines
 from nlp.lexicon import FRAMES, POLARITIES
+from nlp.pipeline import too_long
 
 STANCE_LABELS = ("regie", "netwerk", "zelfstandig", "geen")
 ANNOTATIONS_DIR = Path(__file__).resolve().parent.parent / "corpora" / "annotations"
@@ -44,6 +45,8 @@ def read_annotations(path: Path) -> list[Annotated]:
                 raise AnnotationError(f"{where}: {line.error}")
             if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"].strip():
                 raise AnnotationError(f"{where}: expected an object with a non-empty 'text'")
+            if too_long(raw["text"]):
+                raise AnnotationError(f"{where}: {too_long(raw['text'])}")
             stance = raw.get("stance")
             if stance not in STANCE_LABELS:
                 raise AnnotationError(f"{where}: stance must be one of {STANCE_LABELS}, got {stance!r}")

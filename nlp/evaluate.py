@@ -19,6 +19,7 @@ from nlp.annotations import STANCE_LABELS
 from nlp.jsonl import jsonl_lines
 from nlp.lexicon import FRAMES
 from nlp.mentions import Mention, dominant_polarities, mentions_of
+from nlp.pipeline import too_long
 
 
 class GoldError(ValueError):
@@ -62,6 +63,8 @@ def _gold_problem(record: Any, task: GoldTask) -> str | None:
         return f"{needs}; this line is not an object"
     if not isinstance(record.get("text"), str):
         return f"{needs}; {_what_is(record, 'text')}"
+    if too_long(record["text"]):
+        return too_long(record["text"])
     if task == "frames" and not isinstance(record.get("frames"), dict):
         return f"{needs}; {_what_is(record, 'frames')}"
     if task == "stance" and record.get("stance") not in STANCE_LABELS:

@@ -16,10 +16,21 @@ if TYPE_CHECKING:
 
 # The longest text the pipeline takes, in characters. spaCy's default (1,000,000) guards the
 # memory of a parser and NER, which regiescan's pipelines leave out: classifying a text this
-# long in the blank pipeline peaked about 170 MB above the loaded pipeline and model (3.8 s).
+# long in the blank pipeline peaked about 170 MB (prose) to 350 MB (unpunctuated words, cut
+# into sentences by sentences.yml max_words) above the loaded pipeline and model.
 # Longer texts are rejected at ingest (ingest.max_text_chars may not exceed this) and are a
 # malformed line for classify.
 MAX_TEXT_CHARS = 2_000_000
+
+
+def too_long(text: str) -> str | None:
+    """Why a text given as a JSONL line (classify input, gold file, annotation) cannot be
+    analysed for its length, or None."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return None
+    return f'"text" has {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} the analyser takes'
+
+
 # Components of a trained model that regiescan does not need; dropping them keeps it fast.
 UNUSED_TRAINED_COMPONENTS = ("ner", "parser", "senter", "textcat", "entity_linker", "entity_ruler")
 

@@ -14,6 +14,7 @@ import skops.io as sio
 from nlp.annotations import read_annotations, training_files
 from nlp.classifier import MODEL_DIR, MODEL_FILE, ModelError, load_model, model_version, training_hash
 from nlp.lexicon import lexicon_at
+from nlp.pipeline import MAX_TEXT_CHARS
 
 BIN = Path(sys.executable).parent / "regiescan"
 
@@ -47,6 +48,9 @@ def test_an_annotation_line_that_is_not_utf8_is_an_error_naming_it(tmp_path):
     path = tmp_path / "set_x.jsonl"
     path.write_bytes(b'{"text": "De gemeente voert regie.", "stance": "regie"}\n{"text": "caf\xe9", "stance": "geen"}\n')
     with pytest.raises(AnnotationError, match=r"set_x.jsonl:2: not valid UTF-8"):
+        read_annotations(path)
+    path.write_text(json.dumps({"text": "a" * (MAX_TEXT_CHARS + 1), "stance": "geen"}) + "\n", encoding="utf-8")
+    with pytest.raises(AnnotationError, match=r"set_x.jsonl:1: \"text\" has 2,000,001 characters"):
         read_annotations(path)
 
 

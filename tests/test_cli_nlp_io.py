@@ -277,3 +277,10 @@ def test_eval_gold_errors_name_what_each_command_needs(tmp_path):
     assert f"{gold}:1: not valid UTF-8" in _user_error(run_cli("eval-stance", str(gold), cwd=tmp_path))
     gold.write_bytes(b"")
     assert "no labelled passages" in _user_error(run_cli("eval-stance", str(gold), cwd=tmp_path))
+
+    from nlp.pipeline import MAX_TEXT_CHARS  # spaCy raised E088 (a traceback) for such a line
+
+    gold.write_bytes(_jsonl([STANCE_GOLD[0], {"id": "lang", "text": "a " * MAX_TEXT_CHARS, "stance": "geen", "frames": {}}]))
+    for command in ("eval-stance", "eval-frames"):
+        message = _user_error(run_cli(command, str(gold), cwd=tmp_path))
+        assert f"{gold}:2: " in message and f"{2 * MAX_TEXT_CHARS:,} characters" in message
