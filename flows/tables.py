@@ -15,6 +15,7 @@ import pyarrow as pa_arrow
 import pyarrow.compute  # noqa: F401  (registers pa_arrow.compute)
 import pyarrow.parquet as pq
 
+from flows.sources.rejection import REASON_CODES
 from nlp.aggregate import CATEGORIES, CATEGORY_RULES
 
 STANCE_VALUES = ["regie", "netwerk", "zelfstandig", "geen"]
@@ -137,7 +138,7 @@ SCHEMAS["rejected"] = pa.DataFrameSchema({
     "ref": pa.Column(str, **_text),
     "source": pa.Column(str, **_text),
     "stage": pa.Column(str, pa.Check.isin(["ingest", "analyse"]), **_text),
-    "reason_code": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*$"), **_text),
+    "reason_code": pa.Column(str, pa.Check.isin(list(REASON_CODES)), **_text),
     "reason": pa.Column(str, pa.Check.str_length(min_value=1), **_text),
     "municipality_input": pa.Column(str, nullable=True, **_text),
     "input_sha256": pa.Column(str, pa.Check.str_length(64, 64), nullable=True, **_text),

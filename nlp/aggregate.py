@@ -41,7 +41,7 @@ class AggregationConfig(BaseModel):
     bootstrap_draws: int = Field(1000, ge=100, description="bootstrap resamples of documents")
     seed: int = Field(20140617, description="random seed of the bootstrap")
     interval: float = Field(0.95, gt=0.5, lt=1.0, description="coverage of the percentile interval")
-    min_evidence_sentences: int = Field(8, ge=1, description="fewer stance-bearing sentences: onvoldoende bewijs")
+    min_evidence_sentences: int = Field(8, ge=1, description="fewer evidence sentences: onvoldoende bewijs")
     min_documents: int = Field(2, ge=1, description="fewer documents with evidence: onvoldoende bewijs")
     min_documents_per_year: int = Field(1, ge=1, description="the same for one municipality-year")
     min_trend_sentences: int = Field(5, ge=1, description="regie+netwerk sentences a year needs to count in the trend")

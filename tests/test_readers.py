@@ -71,3 +71,15 @@ def test_rebuilt_docx_and_odt_read_back_their_text(rebuilt):
                                if line.strip() and not line.startswith("#") and "<<<" not in line)
         text = " ".join("\n".join(read_document(path).pages).split())
         assert " ".join(first_paragraph.split())[:60] in text, path
+
+
+def test_every_reason_code_is_documented():
+    """A rejection carries a code from flows/sources/reason_codes.yml (docs/tables.md lists
+    them with their meaning); an undocumented code is refused where it is raised."""
+    from flows.sources.rejection import REASON_CODES, Rejected
+
+    assert Rejected("too_large", "x").code == "too_large"
+    with pytest.raises(ValueError, match="reason_codes.yml"):
+        Rejected("too_big", "x")
+    tables_doc = (Path(__file__).parent.parent / "docs" / "tables.md").read_text(encoding="utf-8")
+    assert all(f"| `{code}` | {meaning} |" in tables_doc for code, meaning in REASON_CODES.items())

@@ -224,7 +224,7 @@ def test_a_regular_municipality_page(browser, report, shots):
     assert page.locator("tr.evidence-row").count() >= 5
     assert page.locator("h3", has_text="Standpunt regie").count() == 1
     assert page.locator("#document-table tbody tr").count() == 4
-    page.get_by_text("Alle bewijszinnen").click()
+    page.get_by_text("Alle zinnen uit de bewijstabel").click()
     assert page.locator("#all-evidence tr.evidence-row:visible").count() > 5
     screenshot(w, shots, "municipality-amersfoort.png")
     w.assert_clean()

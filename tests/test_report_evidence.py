@@ -71,3 +71,25 @@ def test_an_export_written_in_parts_equals_it_written_whole(tmp_path):
     assert n_parts == n_whole == len(evidence)
     assert (parts / "e.csv").read_bytes() == (whole / "e.csv").read_bytes()
     pd.testing.assert_frame_equal(pd.read_parquet(parts / "e.parquet"), pd.read_parquet(whole / "e.parquet"))
+
+
+def test_a_neutral_mention_is_marked_as_such_and_its_cue_decides_nothing():
+    """evidence.parquet has neutral mentions of evidence sentences: they are drawn dotted, and
+    an attribution cue neither counts as the deciding cue nor makes a sentence stronger."""
+    from flows.report.kwic import EvidenceSentence, Highlighter, Mention
+    from flows.report.labels import Labels
+
+    text = "Volgens de provincie is grip nodig en wij werken samen."
+    def mention(word: str, frame: str, polarity: str, cue: str | None, kind: str | None) -> Mention:
+        start = text.index(word)
+        return Mention(start, start + len(word), word, frame, "x", polarity, cue, kind)
+
+    sentence = EvidenceSentence(
+        doc_id="d", page=1, sentence_start=0, sentence=text, stance="netwerk", probability=0.8, gm_code="GM0307",
+        municipality="Amersfoort", municipality_original=None, date=None, year=None, title=None, ref="d.txt",
+        doc_type=None, source_url=None,
+        mentions=[mention("grip", "regie", "neutral", "volgens", "attribution"),
+                  mention("werken samen", "netwerk", "endorse", None, None)])
+    assert sentence.deciding_cue is None and sentence.strength[1] == 0
+    css = {p.text: p.css for p in Highlighter(sentence, Labels("nl")).pieces(0, len(text))}
+    assert css["grip"] == "fw fw-regie neu" and css["werken samen"] == "fw fw-netwerk"

@@ -305,11 +305,11 @@ def test_notes_name_the_rule_that_limits_a_reading(run_dir, tmp_path):
             "category": "onvoldoende bewijs", "category_rule": "too_few_position_documents",
             "n_evidence_sentences": 12, "n_documents_with_evidence": 3}
     spread = " ".join(site.notes(base, []))
-    assert "the sentences with stance regie or netwerk come from fewer than 2 documents" in spread
-    assert "12 stance-bearing sentences" not in spread
+    assert "the evidence sentences with stance regie or netwerk come from fewer than 2 documents" in spread
+    assert "12 evidence sentences" not in spread
     thin = " ".join(site.notes({**base, "category_rule": "too_little_evidence", "n_evidence_sentences": 1,
                                 "n_documents_with_evidence": 1}, []))
-    assert "Too little evidence for a category: 1 stance-bearing sentences in 1 documents" in thin
+    assert "Too little evidence for a category: 1 evidence sentences in 1 documents" in thin
     assert "fewer than 2 documents" not in thin
     crossing = " ".join(site.notes({**base, "category": "hybride", "category_rule": "position_between",
                                     "position_low": -0.5, "position_high": 0.1}, []))

@@ -122,7 +122,7 @@ class RunTables:
     municipality_years: pd.DataFrame
     rejected: pd.DataFrame
     duplicates: pd.DataFrame
-    # The evidence table grows with the corpus (a row per frame word in a stance sentence), so
+    # The evidence table grows with the corpus (a row per frame word of the sentences it lists), so
     # it is only ever read in parts (iter_evidence), for the exports and for the pages.
     evidence_empty: bool = False  # summary_only: no evidence at all
 

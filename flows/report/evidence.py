@@ -1,6 +1,7 @@
 """The evidence sentences as the report's pages need them, read once and never all at once.
 
-The evidence table grows with the corpus (a row per frame word of each stance sentence).
+The evidence table grows with the corpus (a row per endorsed or rejected frame word, and per
+frame word of an evidence sentence).
 Document pages take their own sentences as the documents stream past (DocumentEvidence);
 a municipality page shows counts, the strongest sentences per stance and the first sentences
 in time, so per municipality only those few are kept (MunicipalityEvidence): memory stays

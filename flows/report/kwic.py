@@ -83,15 +83,17 @@ class EvidenceSentence:
 
     @property
     def deciding_cue(self) -> Mention | None:
-        """The mention whose cue decided: the focus's cue, else the first explicit cue."""
-        if self.focus.cue:
+        """The mention whose cue decided: the focus's cue, else the first explicit cue that
+        endorses or rejects (an attribution or a question only made a mention neutral)."""
+        stated = [m for m in self.mentions if m.explicit and m.polarity != "neutral"]
+        if self.focus.cue and self.focus.polarity != "neutral":
             return self.focus
-        explicit = [m for m in self.mentions if m.explicit]
-        return explicit[0] if explicit else None
+        return stated[0] if stated else None
 
     @property
     def strength(self) -> tuple[float, int, str]:
-        return (self.probability, int(any(m.explicit for m in self.mentions)), str(self.date or ""))
+        stated = any(m.explicit and m.polarity != "neutral" for m in self.mentions)
+        return (self.probability, int(stated), str(self.date or ""))
 
 
 def sentences_by_document(evidence: Iterable[pd.DataFrame]) -> Iterator[tuple[str, list[EvidenceSentence]]]:
@@ -247,7 +249,7 @@ class Highlighter:
             mention, cue = key
             if mention is not None:
                 frame = mention.frame if mention.frame in FRAMES else "other"
-                css = f"fw fw-{frame}" + (" rej" if mention.polarity == "reject" else "")
+                css = f"fw fw-{frame}" + {"reject": " rej", "neutral": " neu"}.get(mention.polarity, "")
                 out.append(Piece(chunk, css, self._describe_mention(mention)))
             elif cue is not None:
                 out.append(Piece(chunk, "cue", self._describe_cue(cue)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flows.provenance import PROJECT_ROOT
 from flows.report.exports import column_table
 from flows.report.labels import Labels
+from flows.sources.rejection import REASON_CODES
 
 TABLES_DOC = PROJECT_ROOT / "docs" / "tables.md"
 RUN_TABLES = ("documents", "rejected", "duplicates", "sentences", "evidence", "document_stance",
@@ -23,6 +24,10 @@ def render_tables_doc(labels: Labels | None = None) -> str:
     for table in RUN_TABLES:
         lines += [f"## {table}", "", labels("table_" + table), "",
                   *column_table(table, labels, years_as_integers=False), ""]
+        if table == "rejected":
+            lines += ["### Reason codes", "", "From `flows/sources/reason_codes.yml`; the Dutch `reason` gives the particulars.", "",
+                      "| reason_code | meaning |", "|---|---|",
+                      *(f"| `{code}` | {meaning} |" for code, meaning in REASON_CODES.items()), ""]
     return "\n".join(lines)
 
 
