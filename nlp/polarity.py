@@ -2,7 +2,8 @@
 
 For each mention the first rule that applies decides (cue lists in data/cues.yml):
   1. attribution: the sentence relays someone else's view (volgens, aldus, laat zien,
-     a quotation of 4+ tokens around the mention)              -> neutral
+     a quotation of 4+ tokens around the mention; not the author's own "laten wij zien"
+     or an idiom such as "voor het zeggen": attribution.not_cues) -> neutral
   2. replacement: "X vervangen door Y"                          -> X reject, Y endorse
   3. transition origin: X in "van X naar Y"                     -> reject
   4. rejection cue before ("het einde van X") or after ("X is achterhaald") the mention,
