@@ -45,8 +45,8 @@ def read_annotations(path: Path) -> list[Annotated]:
                 raise AnnotationError(f"{where}: {line.error}")
             if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"].strip():
                 raise AnnotationError(f"{where}: expected an object with a non-empty 'text'")
-            if too_long(raw["text"]):
-                raise AnnotationError(f"{where}: {too_long(raw['text'])}")
+            if problem := too_long(raw["text"]):
+                raise AnnotationError(f"{where}: {problem}")
             stance = raw.get("stance")
             if stance not in STANCE_LABELS:
                 raise AnnotationError(f"{where}: stance must be one of {STANCE_LABELS}, got {stance!r}")

@@ -63,8 +63,8 @@ def _gold_problem(record: Any, task: GoldTask) -> str | None:
         return f"{needs}; this line is not an object"
     if not isinstance(record.get("text"), str):
         return f"{needs}; {_what_is(record, 'text')}"
-    if too_long(record["text"]):
-        return too_long(record["text"])
+    if problem := too_long(record["text"]):
+        return problem
     if task == "frames" and not isinstance(record.get("frames"), dict):
         return f"{needs}; {_what_is(record, 'frames')}"
     if task == "stance" and record.get("stance") not in STANCE_LABELS:
