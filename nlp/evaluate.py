@@ -170,6 +170,8 @@ def _of_frame(mentions: list[Mention], frame: str) -> list[Mention]:
 # percentile bootstrap intervals over the passages (seeded, so a rerun prints the same).
 BOOTSTRAP_DRAWS = 2000
 BOOTSTRAP_SEED = 20261129
+# Draws are made in blocks: a large gold file's draws need not all be in memory at once.
+DRAWS_PER_BLOCK = 200
 
 
 def _macro_f1_of_draws(gold: np.ndarray, predicted: np.ndarray, draws: np.ndarray, n_labels: int) -> np.ndarray:
@@ -197,8 +199,8 @@ def macro_f1_interval(gold: Sequence[str], predicted: Sequence[str], baseline: S
     baseline_codes = None if baseline is None else np.array([index[v] for v in baseline])
     rng = np.random.default_rng(seed)
     values = []
-    for start in range(0, draws, 200):  # in blocks: a large gold file's draws need not all be in memory at once
-        rows = rng.integers(0, len(gold), size=(min(200, draws - start), len(gold)))
+    for start in range(0, draws, DRAWS_PER_BLOCK):
+        rows = rng.integers(0, len(gold), size=(min(DRAWS_PER_BLOCK, draws - start), len(gold)))
         block = _macro_f1_of_draws(gold_codes, predicted_codes, rows, len(labels))
         if baseline_codes is not None:
             block = block - _macro_f1_of_draws(gold_codes, baseline_codes, rows, len(labels))
