@@ -83,17 +83,21 @@ class EvidenceSentence:
 
     @property
     def deciding_cue(self) -> Mention | None:
-        """The mention whose cue decided: the focus's cue, else the first explicit cue that
-        endorses or rejects (an attribution or a question only made a mention neutral)."""
-        stated = [m for m in self.mentions if m.explicit and m.polarity != "neutral"]
-        if self.focus.cue and self.focus.polarity != "neutral":
-            return self.focus
-        return stated[0] if stated else None
+        """The mention whose cue decided: the focus's cue, else the first stated cue."""
+        focus = self.focus
+        if focus.cue and focus.polarity != "neutral":
+            return focus
+        return next((m for m in self.mentions if _states_position(m)), None)
 
     @property
     def strength(self) -> tuple[float, int, str]:
-        stated = any(m.explicit and m.polarity != "neutral" for m in self.mentions)
-        return (self.probability, int(stated), str(self.date or ""))
+        return (self.probability, int(any(_states_position(m) for m in self.mentions)), str(self.date or ""))
+
+
+def _states_position(mention: Mention) -> bool:
+    """An explicit cue that endorses or rejects (an attribution or a question cue only made
+    its mention neutral)."""
+    return mention.explicit and mention.polarity != "neutral"
 
 
 def sentences_by_document(evidence: Iterable[pd.DataFrame]) -> Iterator[tuple[str, list[EvidenceSentence]]]:
